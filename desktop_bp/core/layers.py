@@ -105,7 +105,8 @@ class SoftmaxWithLoss:
     """Softmax followed by the mean cross-entropy loss.
 
     forward(x, t): x scores of shape (batch, n); t label indices (batch,) or one-hot (batch, n).
-    backward(dout=1): dx = (softmax(x) - onehot(t)) * dout / batch, shape (batch, n).
+    backward(dout=1): dx = (softmax(x) - onehot(t)) * dout / batch, shape (batch, n), times
+    y_t / (y_t + 1e-7), the derivative of the epsilon the loss adds inside log().
     """
 
     def __init__(self) -> None:
@@ -123,10 +124,13 @@ class SoftmaxWithLoss:
 
     def backward(self, dout: float = 1.0) -> NDArray:
         batch = self.y.shape[0]
-        if self.t.ndim == 2:
-            dx = self.y - self.t
-        else:
-            dx = self.y.copy()
-            dx[np.arange(batch), self.t] -= 1
-        dx *= dout / batch
+        labels = self.t.argmax(axis=1) if self.t.ndim == 2 else self.t
+        rows = np.arange(batch)
+        dx = self.y.copy()
+        dx[rows, labels] -= 1
+        # The loss is -log(y_t + 1e-7), not -log(y_t): its exact derivative carries the factor
+        # y_t / (y_t + 1e-7). The book drops it; keeping it makes backprop agree with the
+        # numerical gradient to ~1e-9 instead of ~1e-6 when a probability is small.
+        p = self.y[rows, labels]
+        dx *= (p / (p + LOG_EPSILON) * (dout / batch))[:, None]
         return dx

@@ -38,8 +38,11 @@ class TwoLayerNet:
     ) -> None:
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
-        for name, value in (("input_size", input_size), ("hidden_size", hidden_size),
-                            ("output_size", output_size)):
+        for name, value in (
+            ("input_size", input_size),
+            ("hidden_size", hidden_size),
+            ("output_size", output_size),
+        ):
             if int(value) < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         rng = rng if rng is not None else np.random.default_rng()
@@ -114,8 +117,9 @@ class TwoLayerNet:
 
         return {key: numerical_gradient(loss_w, self.params[key]) for key in PARAM_NAMES}
 
-    def gradient(self, x: NDArray, t: NDArray, *, need_input_grad: bool = True
-                 ) -> dict[str, NDArray]:
+    def gradient(
+        self, x: NDArray, t: NDArray, *, need_input_grad: bool = True
+    ) -> dict[str, NDArray]:
         """Backprop: forward, then each layer's ``backward`` in reverse order.
 
         Returns dW/db per parameter. ``need_input_grad=False`` skips the first Affine's dx

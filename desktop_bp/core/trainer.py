@@ -1,0 +1,243 @@
+"""Minibatch SGD, the chapter's training loop, as a generator.
+
+``Trainer.steps()`` yields a :class:`StepRecord` after every step and an :class:`EpochRecord`
+after every epoch's worth of steps (and once more at the very end). The caller owns pausing and
+stopping: it simply stops pulling from the generator between two records. No Qt here.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from desktop_bp.core.errors import TrainingDiverged
+from desktop_bp.core.network import ACTIVATIONS, TwoLayerNet
+from desktop_bp.core.threads import blas_threads
+
+# The BLAS thread count the engine trains with. benchmarks/train_speed.py measured one thread
+# fastest for these small matrices on a 2-vCPU machine (two threads contend; see README).
+TRAINING_BLAS_THREADS = 1
+
+
+@dataclass
+class TrainConfig:
+    """Hyperparameters; the defaults are the book's ch05/train_neuralnet.py."""
+
+    hidden_size: int = 50
+    activation: str = "relu"
+    weight_init_std: float = 0.01
+    learning_rate: float = 0.1
+    batch_size: int = 100
+    iterations: int = 10_000
+    seed: int = 0
+    augment: bool = False
+
+    def validate(self) -> None:
+        """Raise ValueError naming the first bad field, its value and what is allowed."""
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(
+                f"activation must be one of {sorted(ACTIVATIONS)}, got {self.activation!r}"
+            )
+        for name in ("hidden_size", "batch_size", "iterations"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("weight_init_std", "learning_rate"):
+            value = getattr(self, name)
+            if not (isinstance(value, int | float) and math.isfinite(value) and value > 0):
+                raise ValueError(f"{name} must be a positive number, got {value!r}")
+        if not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StepRecord:
+    """One SGD step. ``iteration`` counts steps done (1-based); ``loss`` is the minibatch loss
+    the gradient was computed from; ``grads`` maps :data:`GRADIENT_KEYS` to floats."""
+
+    iteration: int
+    loss: float
+    grads: dict[str, float]
+
+
+@dataclass(frozen=True, slots=True)
+class EpochRecord:
+    """Accuracy on the full train and test sets after ``iteration`` steps."""
+
+    epoch: int
+    iteration: int
+    train_acc: float
+    test_acc: float
+
+
+# What the gradient magnitudes mean, in the order the panel lists them. All are per element
+# (root mean square), so a 784x50 matrix and a 10-vector compare.
+GRADIENT_KEYS: dict[str, str] = {
+    "dW1": "RMS of dL/dW1 (first Affine's weights)",
+    "db1": "RMS of dL/db1",
+    "dW2": "RMS of dL/dW2 (second Affine's weights)",
+    "db2": "RMS of dL/db2",
+    "dout Affine2": "RMS of the gradient arriving at Affine2 (from SoftmaxWithLoss)",
+    "dout activation": "RMS of the gradient arriving at the activation (from Affine2)",
+    "dout Affine1": "RMS of the gradient arriving at Affine1 (from the activation)",
+    "update/W1": "RMS(lr·dW1) / RMS(W1): how far one step moves W1, relative to its size",
+    "update/W2": "RMS(lr·dW2) / RMS(W2)",
+}
+
+
+@dataclass
+class TrainingHistory:
+    """The curves so far: the loss per step and the accuracies per epoch."""
+
+    losses: list[float] = field(default_factory=list)
+    epoch_iterations: list[int] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, list]:
+        return asdict(self)
+
+
+def rms(a: NDArray) -> float:
+    """Root mean square of all elements (a BLAS dot product: cheap enough for every step)."""
+    flat = a.ravel()
+    return math.sqrt(float(np.dot(flat, flat)) / max(flat.size, 1))
+
+
+class Trainer:
+    """Runs :class:`TrainConfig` on a data set; ``steps()`` is the training generator.
+
+    data : ((x_train, t_train), (x_test, t_test)) with x of shape (N, 784) float and t label
+        indices (N,), as ``load_mnist()`` returns.
+    ``learning_rate`` may be changed between steps (the window's live control).
+    """
+
+    def __init__(
+        self,
+        config: TrainConfig,
+        data: tuple[tuple[NDArray, NDArray], tuple[NDArray, NDArray]],
+        *,
+        network: TwoLayerNet | None = None,
+        dtype: type | np.dtype = np.float32,
+        history: TrainingHistory | None = None,
+        start_iteration: int = 0,
+    ) -> None:
+        config.validate()
+        (x_train, t_train), (x_test, t_test) = data
+        if x_train.ndim != 2 or x_train.shape[0] != t_train.shape[0]:
+            raise ValueError(
+                f"training images must be (N, features) with N labels, got {x_train.shape} "
+                f"images and {t_train.shape} labels"
+            )
+        self.config = config
+        self.rng = np.random.default_rng(config.seed)
+        # float32 halves memory traffic; the gradient check runs in float64 separately.
+        self.x_train = np.ascontiguousarray(x_train, dtype=dtype)
+        self.t_train = np.asarray(t_train)
+        self.x_test = np.ascontiguousarray(x_test, dtype=dtype)
+        self.t_test = np.asarray(t_test)
+        self.network = network or TwoLayerNet(
+            self.x_train.shape[1],
+            config.hidden_size,
+            int(max(self.t_train.max(), self.t_test.max())) + 1
+            if self.t_train.ndim == 1
+            else self.t_train.shape[1],
+            config.weight_init_std,
+            activation=config.activation,
+            dtype=dtype,
+            rng=self.rng,
+        )
+        self.learning_rate = float(config.learning_rate)
+        self.history = history or TrainingHistory()
+        self.iteration = start_iteration
+        self.iter_per_epoch = max(self.x_train.shape[0] // config.batch_size, 1)
+        self.seconds = 0.0
+
+    def evaluate(self) -> EpochRecord:
+        """Accuracy on the full train and test sets, recorded in the history."""
+        net = self.network
+        record = EpochRecord(
+            epoch=len(self.history.train_acc),
+            iteration=self.iteration,
+            train_acc=net.accuracy(self.x_train, self.t_train),
+            test_acc=net.accuracy(self.x_test, self.t_test),
+        )
+        self.history.epoch_iterations.append(record.iteration)
+        self.history.train_acc.append(record.train_acc)
+        self.history.test_acc.append(record.test_acc)
+        return record
+
+    def steps(self) -> Iterator[StepRecord | EpochRecord]:
+        """Train until ``config.iterations`` steps are done; yield after every step.
+
+        Raises TrainingDiverged (weights untouched by the bad step) when the loss is not finite.
+        """
+        net = self.network
+        params = net.params
+        x_train, t_train = self.x_train, self.t_train
+        train_size, batch_size = x_train.shape[0], self.config.batch_size
+        evaluated_at = -1
+        with blas_threads(TRAINING_BLAS_THREADS):
+            while self.iteration < self.config.iterations:
+                started = time.perf_counter()
+                batch_mask = self.rng.integers(0, train_size, batch_size)
+                x_batch = x_train[batch_mask]
+                t_batch = t_train[batch_mask]
+                grad = net.gradient(x_batch, t_batch, need_input_grad=False)
+                loss = net.last_layer.loss
+                if not math.isfinite(loss):
+                    raise TrainingDiverged(self.iteration + 1, loss, self.learning_rate)
+                lr = self.learning_rate
+                stats = self._gradient_stats(grad, lr)
+                for key in ("W1", "b1", "W2", "b2"):
+                    params[key] -= lr * grad[key]  # in place: the layers read these arrays
+                self.iteration += 1
+                self.history.losses.append(loss)
+                self.seconds += time.perf_counter() - started
+                yield StepRecord(self.iteration, loss, stats)
+                # The book evaluates after step i (0-based) when i % iter_per_epoch == 0.
+                if (self.iteration - 1) % self.iter_per_epoch == 0:
+                    started = time.perf_counter()
+                    record = self.evaluate()
+                    self.seconds += time.perf_counter() - started
+                    evaluated_at = self.iteration
+                    yield record
+            if evaluated_at != self.iteration and self.iteration > 0:
+                # Always end on the final accuracy, not the one from up to an epoch ago.
+                started = time.perf_counter()
+                record = self.evaluate()
+                self.seconds += time.perf_counter() - started
+                yield record
+
+    def _gradient_stats(self, grad: dict[str, NDArray], lr: float) -> dict[str, float]:
+        net = self.network
+        douts = net.douts
+        activation = next(name for name in net.layers if not name.startswith("Affine"))
+        params = net.params
+        dW1, dW2 = rms(grad["W1"]), rms(grad["W2"])
+        w1, w2 = rms(params["W1"]), rms(params["W2"])
+        return {
+            "dW1": dW1,
+            "db1": rms(grad["b1"]),
+            "dW2": dW2,
+            "db2": rms(grad["b2"]),
+            "dout Affine2": rms(douts["Affine2"]),
+            "dout activation": rms(douts[activation]),
+            "dout Affine1": rms(douts["Affine1"]),
+            "update/W1": lr * dW1 / w1 if w1 > 0 else math.inf,
+            "update/W2": lr * dW2 / w2 if w2 > 0 else math.inf,
+        }
+
+    def run(self) -> TrainingHistory:
+        """Train to the end without pausing (the CLI and benchmarks)."""
+        for _ in self.steps():
+            pass
+        return self.history
