@@ -26,11 +26,25 @@ class CheckpointError(DesktopBPError, ValueError):
 class TrainingDiverged(DesktopBPError):
     """The loss became NaN or infinite: the learning rate is too large for this network."""
 
-    def __init__(self, iteration: int, loss: float, learning_rate: float) -> None:
+    def __init__(
+        self,
+        iteration: int,
+        loss: float,
+        learning_rate: float,
+        *,
+        chance_loss: float | None = None,
+    ) -> None:
         self.iteration = iteration
         self.loss = loss
         self.learning_rate = learning_rate
+        if chance_loss is None:
+            what = f"the loss became {loss}"
+        else:
+            what = (
+                f"the loss exploded to {loss:.2f} on average over the last steps "
+                f"(random guessing scores {chance_loss:.2f})"
+            )
         super().__init__(
-            f"training diverged at iteration {iteration}: the loss became {loss} "
-            f"(learning rate {learning_rate:g} is too large; try 0.1)"
+            f"training diverged at iteration {iteration}: {what}; "
+            f"the learning rate {learning_rate:g} is too large (the book uses 0.1)"
         )

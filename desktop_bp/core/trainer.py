@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 
@@ -22,6 +23,14 @@ from desktop_bp.core.threads import blas_threads
 # The BLAS thread count the engine trains with. benchmarks/train_speed.py measured one thread
 # fastest for these small matrices on a 2-vCPU machine (two threads contend; see README).
 TRAINING_BLAS_THREADS = 1
+
+# Divergence: the book's loss adds 1e-7 inside log(), so it never becomes inf; a learning rate
+# that is far too large instead drives it to ~15 (confidently wrong) or kills every ReLU. A
+# loss averaged over DIVERGENCE_WINDOW steps above twice the loss of random guessing (2 ln K)
+# never happened for learnable rates (measured up to lr 3 for ReLU, 10 for sigmoid) and always
+# within ~50 steps for lr 5-50.
+DIVERGENCE_WINDOW = 50
+DIVERGENCE_FACTOR = 2.0
 
 
 @dataclass
@@ -185,6 +194,9 @@ class Trainer:
         x_train, t_train = self.x_train, self.t_train
         train_size, batch_size = x_train.shape[0], self.config.batch_size
         evaluated_at = -1
+        recent: deque[float] = deque(maxlen=DIVERGENCE_WINDOW)
+        recent_sum = 0.0
+        explode_at = DIVERGENCE_FACTOR * math.log(net.output_size) * DIVERGENCE_WINDOW
         with blas_threads(TRAINING_BLAS_THREADS):
             while self.iteration < self.config.iterations:
                 started = time.perf_counter()
@@ -195,6 +207,17 @@ class Trainer:
                 loss = net.last_layer.loss
                 if not math.isfinite(loss):
                     raise TrainingDiverged(self.iteration + 1, loss, self.learning_rate)
+                if len(recent) == DIVERGENCE_WINDOW:
+                    recent_sum -= recent[0]
+                recent.append(loss)
+                recent_sum += loss
+                if len(recent) == DIVERGENCE_WINDOW and recent_sum > explode_at:
+                    raise TrainingDiverged(
+                        self.iteration + 1,
+                        recent_sum / DIVERGENCE_WINDOW,
+                        self.learning_rate,
+                        chance_loss=math.log(net.output_size),
+                    )
                 lr = self.learning_rate
                 stats = self._gradient_stats(grad, lr)
                 for key in ("W1", "b1", "W2", "b2"):
