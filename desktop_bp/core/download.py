@@ -214,6 +214,8 @@ def _describe(exc: BaseException, timeout: float) -> str:
         return f"timed out (no data for {timeout:g} s)"
     if isinstance(exc, socket.gaierror):
         return f"host not found ({exc.strerror or exc}); are you offline?"
+    if isinstance(exc, http.client.RemoteDisconnected):
+        return "the server closed the connection without answering"
     if isinstance(exc, ConnectionResetError):
         return "connection reset by the server"
     if isinstance(exc, ConnectionRefusedError):
