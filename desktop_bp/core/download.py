@@ -44,6 +44,12 @@ DATA_DIR_ENV = "DESKTOP_BP_DATA_DIR"
 USER_AGENT = "desktop-bp/0.1 (Python urllib; MNIST downloader)"
 _CHUNK = 64 * 1024
 _TEMP_SUFFIX = ".part"
+#: A body larger than this (or than a file's known size) is refused while it streams, so a broken
+#: or hostile server cannot fill the disk. Fashion-MNIST's largest file is 26 MB.
+MAX_DOWNLOAD_BYTES = 200 * 1024 * 1024
+#: Temporary files older than this are leftovers of a killed process (SIGKILL, power loss), which
+#: no ``finally`` can clean; a live download rewrites its temporary file far more often.
+STALE_TEMP_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -197,6 +203,19 @@ def missing_files(
     return missing
 
 
+def remove_stale_temp_files(folder: Path, max_age: float = STALE_TEMP_SECONDS) -> list[Path]:
+    """Delete this module's temporary files in ``folder`` older than ``max_age`` seconds."""
+    removed = []
+    now = time.time()
+    with contextlib.suppress(OSError):  # a missing or unreadable folder has nothing to clean
+        for path in Path(folder).glob(f".*{_TEMP_SUFFIX}"):
+            with contextlib.suppress(OSError):
+                if now - path.stat().st_mtime > max_age:
+                    path.unlink()
+                    removed.append(path)
+    return removed
+
+
 def _url(base: str, name: str) -> str:
     """URL of file ``name`` on the mirror whose base URL is ``base`` (with or without '/')."""
     return base.rstrip("/") + "/" + name
@@ -241,9 +260,11 @@ def _fetch_once(
         _Fatal: a failure retrying this mirror will not fix (4xx, wrong bytes).
         OSError / http.client.HTTPException / urllib.error.URLError: transient network trouble.
     """
-    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
+        request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
         response = urllib.request.urlopen(request, timeout=timeout)
+    except ValueError as exc:  # a malformed mirror URL (e.g. from the override variable)
+        raise _Fatal(f"invalid URL ({exc})") from None
     except urllib.error.HTTPError as exc:
         exc.close()  # the error carries an open response; close it to free the socket
         if 400 <= exc.code < 500:
@@ -255,6 +276,9 @@ def _fetch_once(
         length_header = response.headers.get("Content-Length")
         declared = int(length_header) if length_header and length_header.isdigit() else None
         total = declared if declared is not None else (rf.size or 0)
+        limit = rf.size or MAX_DOWNLOAD_BYTES
+        if declared is not None and declared > limit:
+            raise _Fatal(f"server announces {declared} bytes, expected at most {limit}")
         if progress is not None and progress(0, total, rf.name) is False:
             raise DownloadCancelled(f"download of {rf.name} cancelled")
         try:
@@ -274,6 +298,8 @@ def _fetch_once(
                         f"cannot write {tmp.parent}: {exc.strerror or exc}"
                     ) from None
                 done += len(chunk)
+                if done > limit:
+                    raise _Fatal(f"server sent more than the expected {limit} bytes")
                 if progress is not None and progress(done, total, rf.name) is False:
                     raise DownloadCancelled(f"download of {rf.name} cancelled")
     # http.client returns short reads silently when a server hangs up mid-body, so compare the
@@ -379,6 +405,7 @@ def download_dataset(
     ds = dataset or get_dataset(name)
     target = Path(folder) if folder is not None else user_data_dir() / ds.key
     mirrors = mirrors_for(ds)
+    remove_stale_temp_files(target)
     for file_name in missing_files(folder=target, dataset=ds):
         rf = next(f for f in ds.files if f.name == file_name)
         try:

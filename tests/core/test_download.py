@@ -8,6 +8,7 @@ to be overridden this way).
 from __future__ import annotations
 
 import hashlib
+import os
 import socket
 import struct
 import threading
@@ -485,3 +486,51 @@ def test_verified_file_survives_failure_of_others(server, fake_files, fake_mnist
         download_dataset("mnist", **FAST)
     assert leftovers(folder) == [name]
     assert server.hits == ["/train-images-idx3-ubyte.gz"]  # the good file was not re-fetched
+
+
+def test_oversized_body_refused_while_streaming(server, fake_files, tmp_path):
+    rf, body = one_file(fake_files)
+    rf = replace(rf, size=len(body))
+    server.routes[f"/{rf.name}"] = ok(body * 50, length=False)  # no Content-Length to go on
+    msg = fail(rf, tmp_path / "out", [server.url])
+    assert f"more than the expected {len(body)} bytes" in msg
+
+
+def test_oversized_content_length_refused_up_front(server, fake_files, tmp_path):
+    rf, body = one_file(fake_files)
+    rf = replace(rf, size=len(body))
+    server.routes[f"/{rf.name}"] = ok(body + b"extra")
+    msg = fail(rf, tmp_path / "out", [server.url])
+    assert f"announces {len(body) + 5} bytes" in msg
+
+
+def test_malformed_mirror_url(monkeypatch, fake_files, fake_mnist, tmp_path):
+    monkeypatch.setenv("DESKTOP_BP_MNIST_MIRROR", "not a url")
+    with pytest.raises(DownloadError, match="invalid URL"):
+        download_dataset("mnist", **FAST)
+
+
+def test_stale_temp_files_removed_fresh_ones_kept(server, fake_files, fake_mnist, tmp_path):
+    for name, body in fake_files.items():
+        server.routes[f"/{name}"] = ok(body)
+    folder = tmp_path / "data" / "mnist"
+    folder.mkdir(parents=True)
+    stale = folder / ".train-images-idx3-ubyte.gz.abc123.part"
+    fresh = folder / ".train-images-idx3-ubyte.gz.def456.part"  # another live download's
+    stale.write_bytes(b"half")
+    fresh.write_bytes(b"half")
+    os.utime(stale, (time.time() - 7200, time.time() - 7200))
+    download_dataset("mnist")
+    assert not stale.exists() and fresh.exists()
+
+
+def test_fashion_mnist_has_its_own_mirror_variable(server, fake_files, monkeypatch, tmp_path):
+    ds = replace(fake_dataset(fake_files), key="fashion-mnist", title="Fashion-MNIST")
+    ds = replace(ds, mirror_env="DESKTOP_BP_FASHION_MNIST_MIRROR")
+    monkeypatch.setitem(download.DATASETS, "fashion-mnist", ds)
+    monkeypatch.setenv("DESKTOP_BP_FASHION_MNIST_MIRROR", server.url + "fashion/")
+    for name, body in fake_files.items():
+        server.routes[f"/fashion/{name}"] = ok(body)
+    (x_train, _), _ = data.load_mnist(source="fashion-mnist")
+    assert x_train.shape == (30, 784)
+    assert leftovers(tmp_path / "data" / "fashion-mnist") == sorted(fake_files)
