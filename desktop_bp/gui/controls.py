@@ -1,0 +1,232 @@
+"""The settings column: data set, network and training hyperparameters."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractSpinBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_bp.core.trainer import TrainConfig
+
+#: Combo entries: (user data, label, tooltip). An opened folder is added as its own entry.
+DATASETS = (
+    (
+        "embedded",
+        "MNIST subset (offline)",
+        "8,000 training / 2,000 test digits shipped with the app",
+    ),
+    ("mnist", "Full MNIST (download)", "60,000 / 10,000 digits, downloaded once (~11 MB)"),
+    ("fashion-mnist", "Fashion-MNIST (download)", "60,000 / 10,000 clothing images (~30 MB)"),
+)
+OPEN_FOLDER = "__open_idx_folder__"
+ACTIVATIONS = (("relu", "ReLU"), ("sigmoid", "Sigmoid"))
+
+
+def _double_spin(name: str, low: float, high: float, decimals: int, value: float) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setObjectName(name)
+    spin.setRange(low, high)
+    spin.setDecimals(decimals)
+    spin.setStepType(QAbstractSpinBox.StepType.AdaptiveDecimalStepType)
+    spin.setValue(value)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+def _int_spin(name: str, low: int, high: int, value: int) -> QSpinBox:
+    spin = QSpinBox()
+    spin.setObjectName(name)
+    spin.setRange(low, high)
+    spin.setValue(value)
+    spin.setGroupSeparatorShown(True)
+    spin.setKeyboardTracking(False)
+    return spin
+
+
+class SettingsPanel(QWidget):
+    """Data set combo and the :class:`TrainConfig` fields.
+
+    Signals: ``learningRateChanged(float)`` (applies live), ``datasetChosen(str)`` with the
+    chosen source ("embedded", "mnist", "fashion-mnist" or a folder path), and
+    ``openFolderRequested()`` when the user picks "Open IDX folder…".
+    """
+
+    learningRateChanged = Signal(float)
+    datasetChosen = Signal(str)
+    openFolderRequested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        defaults = TrainConfig()
+        self.dataset_combo = QComboBox(objectName="datasetCombo")
+        for source, label, tip in DATASETS:
+            self.dataset_combo.addItem(label, source)
+            self.dataset_combo.setItemData(
+                self.dataset_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.dataset_combo.insertSeparator(self.dataset_combo.count())
+        self.dataset_combo.addItem("Open IDX folder…", OPEN_FOLDER)
+        self.dataset_combo.setToolTip(
+            "Data set to train on. The offline subset needs no network; the full sets are "
+            "downloaded once with progress (Stop cancels). “Open IDX folder…” reads the four "
+            "standard MNIST-format files from a folder of your choice."
+        )
+        self.dataset_info = QLabel("", objectName="hint")
+        self.dataset_info.setWordWrap(True)
+
+        self.hidden_size = _int_spin("hiddenSizeSpin", 1, 4096, defaults.hidden_size)
+        self.hidden_size.setToolTip("Neurons in the hidden layer (the book uses 50).")
+        self.activation = QComboBox(objectName="activationCombo")
+        for key, label in ACTIVATIONS:
+            self.activation.addItem(label, key)
+        self.activation.setToolTip(
+            "Hidden-layer activation: ReLU (chapter 5's choice) or Sigmoid (watch its "
+            "gradients shrink as they flow back)."
+        )
+        self.init_std = _double_spin("initStdSpin", 0.0001, 10.0, 4, defaults.weight_init_std)
+        self.init_std.setToolTip(
+            "Standard deviation of the random initial weights (the book's 0.01)."
+        )
+        self.seed = _int_spin("seedSpin", 0, 2**31 - 1, defaults.seed)
+        self.seed.setGroupSeparatorShown(False)
+        self.seed.setToolTip(
+            "Random seed for the initial weights and the minibatch order: the same seed "
+            "gives the same run."
+        )
+        self.learning_rate = _double_spin(
+            "learningRateSpin", 0.0001, 100.0, 4, defaults.learning_rate
+        )
+        self.learning_rate.setToolTip(
+            "SGD step size. Can be changed while training: applies at the next step. "
+            "Try 0.1; 50 makes training diverge."
+        )
+        self.batch_size = _int_spin("batchSizeSpin", 1, 10_000, defaults.batch_size)
+        self.batch_size.setToolTip("Images per minibatch (the book's 100).")
+        self.iterations = _int_spin("iterationsSpin", 1, 10_000_000, defaults.iterations)
+        self.iterations.setSingleStep(1000)
+        self.iterations.setToolTip(
+            "SGD steps per click on Train (the book's 10,000). Training again continues "
+            "the same network for this many more steps."
+        )
+
+        data_box = QGroupBox("Data")
+        data_form = QVBoxLayout(data_box)
+        data_form.addWidget(self.dataset_combo)
+        data_form.addWidget(self.dataset_info)
+
+        network_box = QGroupBox("Network")
+        network_form = self._form(network_box)
+        network_form.addRow("Hidden size", self.hidden_size)
+        network_form.addRow("Activation", self.activation)
+        network_form.addRow("Init std", self.init_std)
+        network_form.addRow("Seed", self.seed)
+
+        training_box = QGroupBox("Training")
+        training_form = self._form(training_box)
+        training_form.addRow("Learning rate", self.learning_rate)
+        training_form.addRow("Batch size", self.batch_size)
+        training_form.addRow("Iterations", self.iterations)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(10)
+        layout.addWidget(data_box)
+        layout.addWidget(network_box)
+        layout.addWidget(training_box)
+
+        self._architecture_widgets = (
+            self.dataset_combo,
+            self.hidden_size,
+            self.activation,
+            self.init_std,
+            self.seed,
+            self.batch_size,
+            self.iterations,
+        )
+        self._last_source_index = 0
+        self.learning_rate.valueChanged.connect(self.learningRateChanged)
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_index)
+
+    @staticmethod
+    def _form(box: QGroupBox) -> QFormLayout:
+        form = QFormLayout(box)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(6)
+        return form
+
+    # -- data set -----------------------------------------------------------------------------
+    @property
+    def source(self) -> str:
+        data = self.dataset_combo.itemData(self._last_source_index)
+        return str(data)
+
+    def set_source(self, source: str) -> None:
+        """Select ``source``, adding a folder entry for a path not listed yet."""
+        index = self.dataset_combo.findData(source)
+        if index < 0:
+            if source in (s for s, _, _ in DATASETS) or not source:
+                return
+            index = self.dataset_combo.count() - 1  # before "Open IDX folder…"
+            label = f"Folder: {Path(source).name or source}"
+            self.dataset_combo.insertItem(index, label, source)
+            self.dataset_combo.setItemData(index, str(source), Qt.ItemDataRole.ToolTipRole)
+        self.dataset_combo.setCurrentIndex(index)
+
+    def set_dataset_info(self, text: str) -> None:
+        self.dataset_info.setText(text)
+
+    @Slot(int)
+    def _on_dataset_index(self, index: int) -> None:
+        data = self.dataset_combo.itemData(index)
+        if data == OPEN_FOLDER:
+            # Go back to the previous entry; the window adds the folder if one is chosen.
+            self.dataset_combo.blockSignals(True)
+            self.dataset_combo.setCurrentIndex(self._last_source_index)
+            self.dataset_combo.blockSignals(False)
+            self.openFolderRequested.emit()
+            return
+        if data is None:
+            return
+        self._last_source_index = index
+        self.datasetChosen.emit(str(data))
+
+    # -- configuration ------------------------------------------------------------------------
+    def config(self) -> TrainConfig:
+        return TrainConfig(
+            hidden_size=self.hidden_size.value(),
+            activation=str(self.activation.currentData()),
+            weight_init_std=float(self.init_std.value()),
+            learning_rate=float(self.learning_rate.value()),
+            batch_size=self.batch_size.value(),
+            iterations=self.iterations.value(),
+            seed=self.seed.value(),
+        )
+
+    def set_config(self, config: TrainConfig) -> None:
+        """Show ``config`` in the controls (values outside a control's range are clamped)."""
+        self.hidden_size.setValue(config.hidden_size)
+        index = self.activation.findData(config.activation)
+        if index >= 0:
+            self.activation.setCurrentIndex(index)
+        self.init_std.setValue(config.weight_init_std)
+        self.learning_rate.setValue(config.learning_rate)
+        self.batch_size.setValue(config.batch_size)
+        self.iterations.setValue(config.iterations)
+        self.seed.setValue(config.seed)
+
+    def set_training(self, training: bool) -> None:
+        """Lock everything but the learning rate while a run is going (or data loads)."""
+        for widget in self._architecture_widgets:
+            widget.setEnabled(not training)

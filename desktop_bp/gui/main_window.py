@@ -1,0 +1,743 @@
+"""The main window: settings column, live plots, gradient panel, File menu, status bar.
+
+Data flow: the training worker emits snapshots (≤ 20/s) → ``_on_snapshot`` appends them to the
+plots' buffers and marks them dirty → a ~30 Hz timer repaints at most one plot per tick.
+Nothing here blocks the GUI thread for long: data sets load in their own thread, training
+runs in another.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QMainWindow,
+    QMessageBox,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_bp import __version__
+from desktop_bp.core import data as core_data
+from desktop_bp.core import download
+from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
+from desktop_bp.core.errors import CheckpointError, DataError
+from desktop_bp.core.trainer import DIVERGENCE_FACTOR, TrainConfig
+from desktop_bp.gui.actions import create_actions
+from desktop_bp.gui.controls import SettingsPanel
+from desktop_bp.gui.data_loader import DatasetLoader
+from desktop_bp.gui.gradient_panel import GradientPanel
+from desktop_bp.gui.message_banner import MessageBanner
+from desktop_bp.gui.plots import AccuracyPlot, LossPlot, PlotCard, log_scale_toggle
+from desktop_bp.gui.recent_files import RecentFiles
+from desktop_bp.gui.run_controls import RunControls
+from desktop_bp.gui.session import Session
+from desktop_bp.gui.settings import create_settings, read_value
+from desktop_bp.gui.snapshot import TrainingSnapshot
+from desktop_bp.gui.status_bar import StatusFields
+from desktop_bp.gui.theme import apply_theme
+from desktop_bp.gui.training_runner import TrainingRunner
+from desktop_bp.gui.worker import DIVERGED, FAILED, STOPPED
+
+#: Repaint timer period: ~30 Hz.
+TICK_MS = 33
+WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
+
+
+class MainWindow(QMainWindow):
+    """Train the chapter-5 TwoLayerNet and watch it learn.
+
+    Signals: ``trainingFinished(reason)`` — "completed", "stopped", "diverged" or "failed",
+    emitted in the GUI thread when a run has ended; ``weightsChanged()`` — ``current_params()``
+    changed (during training at most ~30/s); ``trainingStarted()``.
+    """
+
+    trainingFinished = Signal(str)
+    trainingStarted = Signal()
+    weightsChanged = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        app = QApplication.instance()
+        if isinstance(app, QApplication):
+            apply_theme(app)
+        self.setWindowTitle("Desktop BP")
+        self.setObjectName("mainWindow")
+        self.resize(1280, 800)
+        self.setMinimumSize(960, 640)
+
+        self.session = Session()
+        self.runner = TrainingRunner(self)
+        self.loader = DatasetLoader(self)
+        self.last_error = ""  # text of the last error shown to the user
+        self.current_path: str | None = None  # the weights file Save writes to
+        self._params: dict[str, NDArray] | None = None
+        self._healthy_params: dict[str, NDArray] | None = None
+        self._run_trainer = None
+        self._pending_train = False
+        self._progress: tuple[int, int, int, float, bool] | None = None
+        self._last_test_acc: float | None = None
+        self._weights_dirty = False
+        self._status_dirty = False
+        self._next_view = 0
+        self._draw_widget: QWidget | None = None
+
+        self.ui_actions = create_actions(self)
+        self._build_central()
+        self._build_side_panels()
+        self._build_menus()
+        self.status = StatusFields(self.statusBar())
+        self._connect()
+        self._timer = QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self._tick)
+        self._restore_settings()
+        self._update_actions()
+        self._on_dataset_chosen(self.settings_panel.source)
+
+    # == construction ==========================================================================
+    def _build_central(self) -> None:
+        self.settings_panel = SettingsPanel()
+        self.run_controls = RunControls()
+        column = QWidget()
+        column_layout = QVBoxLayout(column)
+        column_layout.setContentsMargins(10, 10, 6, 10)
+        column_layout.setSpacing(10)
+        column_layout.addWidget(self.settings_panel)
+        column_layout.addWidget(self.run_controls)
+        column_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setObjectName("settingsScroll")
+        scroll.setWidget(column)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(290)
+
+        self.loss_plot = LossPlot()
+        self.accuracy_plot = AccuracyPlot()
+        self.accuracy_plot.setXLink(self.loss_plot)
+        self.gradient_panel = GradientPanel()
+        self.gradient_panel.plot.setXLink(self.loss_plot)
+        self.log_scale_check = log_scale_toggle(self.loss_plot)
+        self.loss_card = PlotCard("Loss", self.loss_plot)
+        self.loss_card.add_header_widget(self.log_scale_check)
+        self.accuracy_card = PlotCard("Accuracy", self.accuracy_plot)
+        self.banner = MessageBanner()
+
+        top = QSplitter(Qt.Orientation.Horizontal)
+        top.addWidget(self.loss_card)
+        top.addWidget(self.accuracy_card)
+        top.setStretchFactor(0, 3)
+        top.setStretchFactor(1, 2)
+        top.setChildrenCollapsible(False)
+        plots = QSplitter(Qt.Orientation.Vertical)
+        plots.setObjectName("plotSplitter")
+        plots.addWidget(top)
+        plots.addWidget(self.gradient_panel)
+        plots.setStretchFactor(0, 1)
+        plots.setStretchFactor(1, 1)
+        plots.setChildrenCollapsible(False)
+
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(4, 10, 10, 6)
+        right_layout.setSpacing(8)
+        right_layout.addWidget(self.banner)
+        right_layout.addWidget(plots, 1)
+
+        central = QSplitter(Qt.Orientation.Horizontal)
+        central.setObjectName("centralArea")
+        central.addWidget(scroll)
+        central.addWidget(right)
+        central.setStretchFactor(1, 1)
+        central.setChildrenCollapsible(False)
+        self.setCentralWidget(central)
+
+        a = self.ui_actions
+        self.run_controls.bind(self.run_controls.train_button, a.train)
+        self.run_controls.bind(self.run_controls.pause_button, a.pause)
+        self.run_controls.bind(self.run_controls.stop_button, a.stop)
+        self.run_controls.bind(self.run_controls.reset_button, a.reset)
+        # The plots repaint one per timer tick, in this order.
+        self._views = (self.loss_plot, self.accuracy_plot, self.gradient_panel)
+
+    def _build_side_panels(self) -> None:
+        """A right-hand dock for the drawing pad (added by ``set_draw_widget``)."""
+        self.draw_dock = QDockWidget("Draw", self)
+        self.draw_dock.setObjectName("drawDock")
+        self.draw_dock.setAllowedAreas(
+            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.draw_dock.setMinimumWidth(340)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.draw_dock)
+        self.draw_dock.hide()
+
+    def set_draw_widget(self, widget: QWidget) -> None:
+        """Put ``widget`` (the drawing pad: 300x300 canvas + predictions) in the Draw dock."""
+        self._draw_widget = widget
+        self.draw_dock.setWidget(widget)
+        self.draw_dock.show()
+        self._view_menu.addAction(self.draw_dock.toggleViewAction())
+
+    def _build_menus(self) -> None:
+        a = self.ui_actions
+        file_menu = self.menuBar().addMenu("&File")
+        file_menu.addAction(a.open)
+        recent_menu = file_menu.addMenu("Open &recent")
+        self.recent = RecentFiles(recent_menu, self)
+        file_menu.addSeparator()
+        file_menu.addAction(a.save)
+        file_menu.addAction(a.save_as)
+        file_menu.addSeparator()
+        file_menu.addAction(a.quit)
+        train_menu = self.menuBar().addMenu("&Training")
+        for action in (a.train, a.pause, a.stop, a.reset):
+            train_menu.addAction(action)
+        self._view_menu = self.menuBar().addMenu("&View")
+        self._view_menu.addAction(a.log_scale)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction(a.about)
+
+    def _connect(self) -> None:
+        a = self.ui_actions
+        a.train.triggered.connect(self.train)
+        a.pause.triggered.connect(self.toggle_pause)
+        a.stop.triggered.connect(self.stop)
+        a.reset.triggered.connect(self.reset)
+        a.open.triggered.connect(self._open_dialog)
+        a.save.triggered.connect(self._save)
+        a.save_as.triggered.connect(self._save_as_dialog)
+        a.quit.triggered.connect(self.close)
+        a.about.triggered.connect(self._about)
+        a.log_scale.toggled.connect(self.log_scale_check.setChecked)
+        self.log_scale_check.toggled.connect(a.log_scale.setChecked)
+        self.recent.openRequested.connect(self.load_weights)
+        self.settings_panel.learningRateChanged.connect(self.runner.set_learning_rate)
+        self.settings_panel.datasetChosen.connect(self._on_dataset_chosen)
+        self.settings_panel.openFolderRequested.connect(self._open_folder_dialog)
+        self.runner.snapshotReceived.connect(self._on_snapshot)
+        self.runner.pausedChanged.connect(self._on_paused_changed)
+        self.runner.runFinished.connect(self._on_run_finished)
+        self.loader.loadStarted.connect(self._on_load_started)
+        self.loader.progress.connect(self.run_controls.show_download)
+        self.loader.loaded.connect(self._on_data_loaded)
+        self.loader.failed.connect(self._on_data_failed)
+
+    # == public API ============================================================================
+    @property
+    def is_training(self) -> bool:
+        return self.runner.is_running
+
+    def current_params(self) -> dict[str, NDArray] | None:
+        """Read-only copies of W1, b1, W2, b2 as of the last snapshot (None: no network yet).
+
+        Safe to use from the GUI thread at any time, also while training runs.
+        """
+        return None if self._params is None else dict(self._params)
+
+    def current_network_info(self) -> dict[str, object]:
+        """Activation and sizes of the network ``current_params`` belongs to."""
+        net = self.session.network
+        if net is None:
+            return {}
+        return {
+            "activation": net.activation,
+            "input_size": net.input_size,
+            "hidden_size": net.hidden_size,
+            "output_size": net.output_size,
+        }
+
+    @Slot()
+    def train(self) -> None:
+        """Start training (after loading the data set if needed)."""
+        if self.runner.is_running:
+            return
+        source = self.settings_panel.source
+        data = self.loader.dataset_for(source)
+        if data is None:
+            self._pending_train = True
+            self.loader.load(source)
+            self._update_actions()
+            return
+        self._start_training(data, source)
+
+    @Slot()
+    def toggle_pause(self) -> None:
+        if not self.runner.is_running:
+            return
+        if self.runner.is_paused:
+            self.runner.resume()
+            self.statusBar().showMessage("Resumed", 2000)
+        else:
+            self.runner.pause()
+            self.statusBar().showMessage("Paused — Space resumes", 4000)
+        self._update_actions()
+
+    def pause(self) -> None:
+        if self.runner.is_running and not self.runner.is_paused:
+            self.toggle_pause()
+
+    def resume(self) -> None:
+        if self.runner.is_running and self.runner.is_paused:
+            self.toggle_pause()
+
+    @Slot()
+    def stop(self) -> None:
+        """Stop training (weights kept) or cancel a data set load/download."""
+        if self.runner.is_running:
+            self.runner.stop()
+        elif self.loader.is_loading:
+            self._pending_train = False
+            self.loader.cancel()
+
+    @Slot()
+    def reset(self) -> None:
+        """Forget the network and its curves."""
+        if self.runner.is_running:
+            return
+        self.session = Session()
+        self.current_path = None
+        self._set_params(None)
+        self._healthy_params = None
+        self._last_test_acc = None
+        for view in self._views:
+            view.clear_data()
+        self.status.set_iteration(0)
+        self.status.set_accuracy(None)
+        self.run_controls.show_idle()
+        self.banner.dismiss()
+        self.statusBar().showMessage("Reset: the next Train starts a new network", 4000)
+        self._update_actions()
+        self._schedule()
+
+    def save_weights(self, path: str | Path) -> bool:
+        """Save the current network with its settings and curves; False (and a message) on error."""
+        if self.runner.is_running:
+            self._report_error("Cannot save weights", "Stop training before saving the weights.")
+            return False
+        session = self.session
+        if session.network is None or session.config is None:
+            self._report_error(
+                "Nothing to save", "There is no network yet: train one or open a weights file."
+            )
+            return False
+        try:
+            save_checkpoint(
+                path,
+                session.network,
+                config=session.config,
+                dataset=session.dataset or core_data.EMBEDDED,
+                iterations_done=session.iterations_done,
+                history=session.history,
+            )
+        except CheckpointError as exc:
+            self._report_error("Cannot save weights", str(exc))
+            return False
+        self.current_path = str(path)
+        self.recent.add(path)
+        self._remember_dir(path)
+        self.statusBar().showMessage(f"Saved weights to {path}", 5000)
+        self._update_actions()
+        return True
+
+    def load_weights(self, path: str | Path) -> bool:
+        """Load a weights file: network, controls and curves. On error nothing changes."""
+        if self.runner.is_running:
+            self._report_error("Cannot open weights", "Stop training before opening weights.")
+            return False
+        try:
+            checkpoint = load_checkpoint(path)
+            session = Session.from_checkpoint(checkpoint)
+        except (CheckpointError, ValueError, OSError) as exc:
+            self._report_error("Cannot open weights", str(exc))
+            if isinstance(exc, CheckpointError) and not Path(path).exists():
+                self.recent.remove(path)
+            return False
+        self.session = session
+        self.settings_panel.set_config(checkpoint.config)
+        if checkpoint.dataset:
+            self.settings_panel.set_source(checkpoint.dataset)
+        self.loss_plot.set_history(session.history)
+        self.accuracy_plot.set_history(session.history)
+        self.gradient_panel.clear_data()
+        self._last_test_acc = session.history.test_acc[-1] if session.history.test_acc else None
+        if checkpoint.test_acc is not None:
+            self._last_test_acc = checkpoint.test_acc
+        self._set_params(session.copy_params())
+        self._healthy_params = self._params
+        self.current_path = str(path)
+        self.recent.add(path)
+        self._remember_dir(path)
+        self.status.set_iteration(session.iterations_done)
+        self.status.set_accuracy(self._last_test_acc)
+        self.run_controls.show_idle(f"Loaded · {session.iterations_done:,} iterations")
+        self.banner.dismiss()
+        self.statusBar().showMessage(f"Loaded weights from {path}", 5000)
+        self._update_actions()
+        self._schedule()
+        return True
+
+    # == errors ================================================================================
+    def _report_error(self, title: str, text: str) -> None:
+        self.last_error = text
+        self.statusBar().showMessage(f"{title}: {text.splitlines()[0] if text else ''}", 8000)
+        self._show_error(title, text)
+
+    def _show_error(self, title: str, text: str) -> None:
+        """A modal message box; tests replace this method so nothing blocks."""
+        box = QMessageBox(QMessageBox.Icon.Critical, title, text.split("\n\n")[0], parent=self)
+        if "\n\n" in text:
+            box.setDetailedText(text)
+        box.exec()
+
+    # == training ==============================================================================
+    def _start_training(self, data: core_data.Dataset, source: str) -> None:
+        config = self.settings_panel.config()
+        try:
+            trainer, continued = self.session.make_trainer(config, data, source)
+        except ValueError as exc:
+            self._report_error("Cannot start training", str(exc))
+            return
+        if not continued:
+            for view in self._views:
+                view.clear_data()
+            self._last_test_acc = None
+            self.current_path = None
+            self._set_params(self.session.copy_params())
+        self._healthy_params = self.session.copy_params()
+        self._run_trainer = trainer
+        self._progress = (
+            trainer.iteration,
+            trainer.iteration,
+            trainer.config.iterations,
+            0.0,
+            False,
+        )
+        self.banner.dismiss()
+        self.runner.start(trainer)
+        self.statusBar().showMessage(
+            "Continuing training" if continued else "Training a new network", 3000
+        )
+        self._update_actions()
+        self._schedule()
+        self.trainingStarted.emit()
+
+    @Slot(object)
+    def _on_snapshot(self, snapshot: TrainingSnapshot) -> None:
+        self.loss_plot.add(snapshot.loss_iterations, snapshot.losses)
+        self.gradient_panel.add(snapshot.grad_iterations, snapshot.grads)
+        for record in snapshot.epochs:
+            self.accuracy_plot.add(record.iteration, record.train_acc, record.test_acc)
+            self._last_test_acc = record.test_acc
+        if snapshot.params is not None:
+            self._set_params(snapshot.params)
+            # A run's final snapshot is judged in _on_run_finished (it may hold the weights
+            # that diverged).
+            if not snapshot.final and self._is_healthy(snapshot):
+                self._healthy_params = self._params
+        self._progress = (
+            snapshot.iteration,
+            snapshot.start_iteration,
+            snapshot.target_iteration,
+            snapshot.it_per_sec,
+            snapshot.paused,
+        )
+        self._status_dirty = True
+        self._schedule()
+
+    def _is_healthy(self, snapshot: TrainingSnapshot) -> bool:
+        """Finite weights and a loss below the trainer's divergence threshold."""
+        if not snapshot.losses:
+            return True
+        losses = np.asarray(snapshot.losses)
+        classes = 10 if snapshot.params is None else snapshot.params["b2"].shape[0]
+        limit = DIVERGENCE_FACTOR * math.log(max(classes, 2))
+        return bool(np.all(np.isfinite(losses)) and losses.mean() <= limit)
+
+    @Slot(bool)
+    def _on_paused_changed(self, paused: bool) -> None:
+        if self._progress is not None:
+            done, start, target, rate, _ = self._progress
+            self._progress = (done, start, target, rate, paused)
+        self._status_dirty = True
+        self._update_actions()
+        self._schedule()
+
+    @Slot(str, str)
+    def _on_run_finished(self, reason: str, message: str) -> None:
+        trainer, self._run_trainer = self._run_trainer, None
+        if trainer is not None:
+            self.session.finish_run(trainer)
+        if reason == DIVERGED:
+            if self._healthy_params is not None:
+                self.session.restore_params(self._healthy_params)
+            self._set_params(self.session.copy_params())
+            self.last_error = message
+            self.banner.show_message(
+                f"Training stopped: {message}. The weights were rolled back to the last "
+                "healthy snapshot; lower the learning rate and train again, or Reset.",
+                "error",
+            )
+            self.statusBar().showMessage("Training diverged: weights rolled back", 10000)
+        elif reason == FAILED:
+            self._report_error("Training failed", message)
+        else:
+            self._set_params(self.session.copy_params())
+            word = "Stopped" if reason == STOPPED else "Finished"
+            acc = (
+                "" if self._last_test_acc is None else f" · test accuracy {self._last_test_acc:.2%}"
+            )
+            self.statusBar().showMessage(
+                f"{word} at iteration {self.session.iterations_done:,}{acc}", 8000
+            )
+        done = self.session.iterations_done
+        self.status.set_iteration(done)
+        self.status.set_accuracy(self._last_test_acc)
+        self._progress = None
+        label = {DIVERGED: "Diverged", FAILED: "Failed", STOPPED: "Stopped"}.get(reason, "Done")
+        self.run_controls.show_idle(f"{label} · {done:,} iterations")
+        for view in self._views:
+            view.dirty = True
+        self._update_actions()
+        self._schedule()
+        self.trainingFinished.emit(reason)
+
+    def _set_params(self, params: dict[str, NDArray] | None) -> None:
+        if params is not None:
+            for value in params.values():
+                value.flags.writeable = False
+        self._params = params
+        self._weights_dirty = True
+        self._schedule()
+
+    # == data sets =============================================================================
+    @Slot(str)
+    def _on_dataset_chosen(self, source: str) -> None:
+        self.settings_panel.set_dataset_info(self._source_title(source))
+        self.status.set_dataset(self._source_name(source))
+        if self.loader.dataset_for(source) is not None:
+            self._show_dataset_sizes(source, self.loader.dataset_for(source))
+            return
+        if source in core_data.DOWNLOADABLE and not self._downloaded(source):
+            self.settings_panel.set_dataset_info(
+                f"{self._source_title(source)}. Downloads when you click Train."
+            )
+            if self.loader.is_loading:
+                self.loader.cancel()
+            return
+        self.loader.load(source)
+
+    @staticmethod
+    def _downloaded(source: str) -> bool:
+        try:
+            core_data.find_idx_files(download.dataset_dir(source))
+        except (DataError, ValueError):
+            return False
+        return True
+
+    @Slot(str)
+    def _on_load_started(self, source: str) -> None:
+        if not self.runner.is_running:
+            verb = "Downloading" if source in core_data.DOWNLOADABLE else "Loading"
+            self.run_controls.show_busy(f"{verb} {self._source_name(source)}…")
+        self._update_actions()
+
+    @Slot(str, object)
+    def _on_data_loaded(self, source: str, data: core_data.Dataset) -> None:
+        if source == self.settings_panel.source:
+            self._show_dataset_sizes(source, data)
+        pending, self._pending_train = self._pending_train, False
+        if not self.runner.is_running:
+            self.run_controls.show_idle()
+        self._update_actions()
+        if pending and source == self.settings_panel.source and not self.runner.is_running:
+            self._start_training(data, source)
+
+    @Slot(str, str, bool)
+    def _on_data_failed(self, source: str, message: str, cancelled: bool) -> None:
+        self._pending_train = False
+        if not self.runner.is_running:
+            self.run_controls.show_idle("Cancelled" if cancelled else "Data set not loaded")
+        self._update_actions()
+        if cancelled:
+            self.statusBar().showMessage("Loading cancelled", 5000)
+        else:
+            self._report_error("Cannot load the data set", message)
+
+    def _show_dataset_sizes(self, source: str, data: core_data.Dataset) -> None:
+        (x_train, _), (x_test, _) = data
+        self.status.set_dataset(self._source_name(source), len(x_train), len(x_test))
+
+    @staticmethod
+    def _source_title(source: str) -> str:
+        """'Embedded MNIST subset (8,000 train / 2,000 test)'."""
+        text = core_data.describe_source(source)
+        return text[:1].upper() + text[1:]
+
+    @classmethod
+    def _source_name(cls, source: str) -> str:
+        """The title without its parenthesis: 'Embedded MNIST subset'."""
+        return cls._source_title(source).split(" (")[0]
+
+    def _open_folder_dialog(self) -> None:
+        folder = self._ask_folder()
+        if folder:
+            self.settings_panel.set_source(folder)
+
+    def _ask_folder(self) -> str:
+        return QFileDialog.getExistingDirectory(
+            self, "Open a folder of MNIST-format IDX files", self._last_dir()
+        )
+
+    # == file dialogs ==========================================================================
+    def _open_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open weights", self._last_dir(), WEIGHTS_FILTER
+        )
+        if path:
+            self.load_weights(path)
+
+    def _save(self) -> None:
+        if self.current_path:
+            self.save_weights(self.current_path)
+        else:
+            self._save_as_dialog()
+
+    def _save_as_dialog(self) -> None:
+        start = self.current_path or str(Path(self._last_dir()) / "weights.npz")
+        path, _ = QFileDialog.getSaveFileName(self, "Save weights as", start, WEIGHTS_FILTER)
+        if path:
+            if not Path(path).suffix:
+                path += ".npz"
+            self.save_weights(path)
+
+    def _last_dir(self) -> str:
+        return str(read_value(create_settings(), "files/lastDir", str(Path.home()), str))
+
+    def _remember_dir(self, path: str | Path) -> None:
+        settings = create_settings()
+        settings.setValue("files/lastDir", str(Path(path).resolve().parent))
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self,
+            "About Desktop BP",
+            f"<b>Desktop BP</b> {__version__}<br>Train the two-layer network of chapter 5 of "
+            "<i>Deep Learning from Scratch</i> and watch backpropagation work.",
+        )
+
+    # == repainting ============================================================================
+    def _schedule(self) -> None:
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def _tick(self) -> None:
+        if self._status_dirty:
+            self._status_dirty = False
+            if self._progress is not None:
+                done, start, target, rate, paused = self._progress
+                self.run_controls.show_run_progress(done, start, target, rate, paused=paused)
+                self.status.set_iteration(done, target)
+                self.status.set_accuracy(self._last_test_acc)
+        if self._weights_dirty:
+            self._weights_dirty = False
+            self.weightsChanged.emit()
+        # At most one plot per tick: repainting all three at once stalls the event loop.
+        for _ in range(len(self._views)):
+            view = self._views[self._next_view]
+            self._next_view = (self._next_view + 1) % len(self._views)
+            if view.dirty:
+                view.refresh()
+                return
+        if not self.runner.is_running:
+            self._timer.stop()
+
+    def refresh_now(self) -> None:
+        """Repaint everything pending at once (tests, screenshots)."""
+        for _ in range(len(self._views) + 1):
+            self._tick()
+
+    # == state of the controls =================================================================
+    def _update_actions(self) -> None:
+        a = self.ui_actions
+        running = self.runner.is_running
+        loading = self.loader.is_loading and self._pending_train
+        has_model = self.session.has_model
+        a.train.setEnabled(not running and not loading)
+        a.pause.setEnabled(running)
+        paused = running and self.runner.is_paused
+        a.pause.setText("&Resume" if paused else "&Pause")
+        a.stop.setEnabled(running or self.loader.is_loading)
+        a.reset.setEnabled(
+            not running and not loading and (has_model or len(self.loss_plot.raw) > 0)
+        )
+        a.open.setEnabled(not running)
+        a.save.setEnabled(not running and has_model)
+        a.save_as.setEnabled(not running and has_model)
+        self.settings_panel.set_training(running or loading)
+
+    # == settings ==============================================================================
+    def _restore_settings(self) -> None:
+        settings = create_settings()
+        geometry = settings.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+        state = settings.value("window/state")
+        if isinstance(state, QByteArray) and not state.isEmpty():
+            self.restoreState(state)
+        if self._draw_widget is None:
+            self.draw_dock.hide()
+        defaults = TrainConfig()
+        config = TrainConfig(
+            hidden_size=read_value(settings, "config/hidden_size", defaults.hidden_size, int),
+            activation=read_value(settings, "config/activation", defaults.activation, str),
+            weight_init_std=read_value(
+                settings, "config/weight_init_std", defaults.weight_init_std, float
+            ),
+            learning_rate=read_value(
+                settings, "config/learning_rate", defaults.learning_rate, float
+            ),
+            batch_size=read_value(settings, "config/batch_size", defaults.batch_size, int),
+            iterations=read_value(settings, "config/iterations", defaults.iterations, int),
+            seed=read_value(settings, "config/seed", defaults.seed, int),
+        )
+        self.settings_panel.set_config(config)
+        source = read_value(settings, "data/source", core_data.EMBEDDED, str)
+        if source != core_data.EMBEDDED and (
+            source in core_data.DOWNLOADABLE or Path(source).is_dir()
+        ):
+            self.settings_panel.blockSignals(True)
+            self.settings_panel.set_source(source)
+            self.settings_panel.blockSignals(False)
+        self.log_scale_check.setChecked(read_value(settings, "plots/logScale", False, bool))
+
+    def _save_settings(self) -> None:
+        settings = create_settings()
+        settings.setValue("window/geometry", self.saveGeometry())
+        settings.setValue("window/state", self.saveState())
+        for key, value in self.settings_panel.config().to_dict().items():
+            if key != "augment":
+                settings.setValue(f"config/{key}", value)
+        settings.setValue("data/source", self.settings_panel.source)
+        settings.setValue("plots/logScale", self.log_scale_check.isChecked())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self._save_settings()
+        self._pending_train = False
+        self.runner.shutdown()
+        self.loader.shutdown()
+        self._timer.stop()
+        super().closeEvent(event)

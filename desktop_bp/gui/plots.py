@@ -1,0 +1,263 @@
+"""The live loss and accuracy plots (pyqtgraph), each in a titled card with a hover read-out.
+
+Data arrive through ``add_*`` (cheap: numpy appends) and reach the screen only in
+``refresh()``, which the window calls from its timer, one plot per tick.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from desktop_bp.core.trainer import TrainingHistory
+from desktop_bp.gui import theme
+from desktop_bp.gui.buffers import GrowingBuffer, ema
+
+#: Smoothing of the loss curve: an exponential moving average with this weight on the newest
+#: step (about the last 1/alpha steps count).
+LOSS_EMA_ALPHA = 0.02
+
+
+def faint(colour: str, alpha: int) -> QColor:
+    c = QColor(colour)
+    c.setAlpha(alpha)
+    return c
+
+
+class PlotCard(QFrame):
+    """A card: title, read-out and optional header widgets above a plot."""
+
+    def __init__(self, title: str, plot: QWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.title = QLabel(title, objectName="cardTitle")
+        self.readout = QLabel("", objectName="readout")
+        self.readout.setTextFormat(Qt.TextFormat.PlainText)
+        self.readout.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.header = QHBoxLayout()
+        self.header.setContentsMargins(10, 6, 10, 0)
+        self.header.addWidget(self.title)
+        self.header.addStretch(1)
+        self.header.addWidget(self.readout)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(1, 1, 1, 4)
+        layout.setSpacing(2)
+        layout.addLayout(self.header)
+        layout.addWidget(plot, 1)
+        if hasattr(plot, "hoverText"):
+            plot.hoverText.connect(self.readout.setText)
+
+    def add_header_widget(self, widget: QWidget) -> None:
+        self.header.addSpacing(8)
+        self.header.addWidget(widget)
+
+
+class LivePlot(pg.PlotWidget):
+    """A PlotWidget with the bounded-buffer options and a hover cursor.
+
+    Subclasses implement ``_hover_text(x) -> str``; ``hoverText(str)`` carries it out.
+    """
+
+    hoverText = Signal(str)
+
+    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName(object_name)
+        item = self.getPlotItem()
+        item.setDownsampling(auto=True, mode="peak")
+        item.setClipToView(True)
+        item.showGrid(x=True, y=True, alpha=0.15)
+        item.setMenuEnabled(True)
+        item.hideButtons()
+        for axis in ("left", "bottom"):
+            item.getAxis(axis).setTextPen(theme.AXIS_TEXT)
+            item.getAxis(axis).setPen(theme.GRID)
+        self.setMinimumSize(220, 150)
+        self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.GRID, width=1))
+        self._cursor.setZValue(-5)
+        self._cursor.hide()
+        item.addItem(self._cursor, ignoreBounds=True)
+        self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.dirty = False
+
+    def set_axis_label(self, axis: str, text: str, units: str | None = None) -> None:
+        self.getPlotItem().setLabel(axis, text, units=units, color=theme.AXIS_TEXT)
+
+    def _on_mouse_moved(self, pos: QPointF) -> None:
+        view = self.getPlotItem().vb
+        if not view.sceneBoundingRect().contains(pos):
+            self._hide_cursor()
+            return
+        x = view.mapSceneToView(pos).x()
+        text, snapped = self._hover_text(x)
+        if text:
+            self._cursor.setPos(snapped)
+            self._cursor.show()
+        else:
+            self._cursor.hide()
+        self.hoverText.emit(text)
+
+    def _hide_cursor(self) -> None:
+        if self._cursor.isVisible():
+            self._cursor.hide()
+        self.hoverText.emit("")
+
+    def leaveEvent(self, event) -> None:
+        self._hide_cursor()
+        super().leaveEvent(event)
+
+    def _hover_text(self, x: float) -> tuple[str, float]:
+        raise NotImplementedError
+
+    @staticmethod
+    def _nearest(xs: np.ndarray, x: float) -> int | None:
+        """Index of the sample nearest to ``x`` in sorted ``xs``, or None when empty."""
+        if xs.shape[0] == 0:
+            return None
+        i = int(np.searchsorted(xs, x))
+        if i >= xs.shape[0]:
+            return xs.shape[0] - 1
+        if i > 0 and x - xs[i - 1] < xs[i] - x:
+            return i - 1
+        return i
+
+
+class LossPlot(LivePlot):
+    """Minibatch loss per iteration: faint raw curve plus its moving average."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("lossPlot", parent)
+        item = self.getPlotItem()
+        self.set_axis_label("bottom", "iteration")
+        self.set_axis_label("left", "loss")
+        self.raw = GrowingBuffer(4096)
+        self.smooth = GrowingBuffer(4096)
+        self.raw_curve = item.plot(pen=pg.mkPen(faint(theme.LOSS, 70), width=1), name="loss")
+        self.smooth_curve = item.plot(
+            pen=pg.mkPen(theme.LOSS, width=2), name=f"EMA (α={LOSS_EMA_ALPHA})"
+        )
+        self.setToolTip(
+            "Minibatch cross-entropy loss per SGD step (faint) and its exponential moving "
+            f"average (α = {LOSS_EMA_ALPHA}). Scroll to zoom, drag to pan, right-click for "
+            "more; hover for values."
+        )
+
+    def clear_data(self) -> None:
+        self.raw.clear()
+        self.smooth.clear()
+        self.dirty = True
+
+    def add(self, iterations: Sequence[int], losses: Sequence[float]) -> None:
+        if not losses:
+            return
+        start = float(self.smooth.y[-1]) if len(self.smooth) else None
+        self.raw.extend(iterations, losses)
+        self.smooth.extend(iterations, ema(losses, LOSS_EMA_ALPHA, start))
+        self.dirty = True
+
+    def set_history(self, history: TrainingHistory) -> None:
+        """Replace the curve by a saved history (iterations 1..n)."""
+        self.clear_data()
+        n = len(history.losses)
+        self.add(np.arange(1, n + 1), history.losses)
+
+    def set_log_scale(self, on: bool) -> None:
+        self.getPlotItem().setLogMode(y=on)
+        self.set_axis_label("left", "loss (log scale)" if on else "loss")
+
+    def refresh(self) -> None:
+        self.raw_curve.setData(self.raw.x, self.raw.y)
+        self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+        self.dirty = False
+
+    def _hover_text(self, x: float) -> tuple[str, float]:
+        i = self._nearest(self.raw.x, x)
+        if i is None:
+            return "", 0.0
+        it = self.raw.x[i]
+        return (
+            f"iteration {it:,.0f} · loss {self.raw.y[i]:.4f} · EMA {self.smooth.y[i]:.4f}",
+            float(it),
+        )
+
+
+class AccuracyPlot(LivePlot):
+    """Train and test accuracy (percent) after each epoch, against the iteration."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("accuracyPlot", parent)
+        item = self.getPlotItem()
+        self.set_axis_label("bottom", "iteration")
+        self.set_axis_label("left", "accuracy", units="%")
+        item.getAxis("left").enableAutoSIPrefix(False)
+        self.legend = item.addLegend(offset=(-10, -10), labelTextColor=theme.TEXT)
+        self.legend.setBrush(faint(theme.CARD, 220))
+        self.iterations: list[int] = []
+        self.train_acc: list[float] = []
+        self.test_acc: list[float] = []
+        self.train_curve = item.plot(
+            pen=pg.mkPen(theme.TRAIN_ACC, width=2),
+            symbol="o",
+            symbolSize=6,
+            symbolBrush=theme.TRAIN_ACC,
+            symbolPen=None,
+            name="train",
+        )
+        self.test_curve = item.plot(
+            pen=pg.mkPen(theme.TEST_ACC, width=2),
+            symbol="s",
+            symbolSize=6,
+            symbolBrush=theme.TEST_ACC,
+            symbolPen=None,
+            name="test",
+        )
+        self.setToolTip(
+            "Accuracy on the whole training set and the whole test set, measured once per "
+            "epoch (and at the end of a run). A widening gap means overfitting."
+        )
+
+    def clear_data(self) -> None:
+        self.iterations, self.train_acc, self.test_acc = [], [], []
+        self.dirty = True
+
+    def add(self, iteration: int, train_acc: float, test_acc: float) -> None:
+        self.iterations.append(int(iteration))
+        self.train_acc.append(100.0 * train_acc)
+        self.test_acc.append(100.0 * test_acc)
+        self.dirty = True
+
+    def set_history(self, history: TrainingHistory) -> None:
+        self.clear_data()
+        for it, train, test in zip(
+            history.epoch_iterations, history.train_acc, history.test_acc, strict=False
+        ):
+            self.add(it, train, test)
+
+    def refresh(self) -> None:
+        x = np.asarray(self.iterations, dtype=np.float64)
+        self.train_curve.setData(x, np.asarray(self.train_acc))
+        self.test_curve.setData(x, np.asarray(self.test_acc))
+        self.dirty = False
+
+    def _hover_text(self, x: float) -> tuple[str, float]:
+        i = self._nearest(np.asarray(self.iterations, dtype=np.float64), x)
+        if i is None:
+            return "", 0.0
+        return (
+            f"epoch {i} · it {self.iterations[i]:,} · train {self.train_acc[i]:.2f}% · "
+            f"test {self.test_acc[i]:.2f}%",
+            float(self.iterations[i]),
+        )
+
+
+def log_scale_toggle(plot: LossPlot) -> QCheckBox:
+    box = QCheckBox("Log scale")
+    box.setObjectName("logScaleCheck")
+    box.setToolTip("Show the loss on a logarithmic axis (Ctrl+L).")
+    box.toggled.connect(plot.set_log_scale)
+    return box
