@@ -30,9 +30,9 @@ def softmax(x: NDArray) -> NDArray:
     from overflowing for large scores.
     """
     x = np.asarray(x)
-    shifted = x - np.max(x, axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    return e / np.sum(e, axis=-1, keepdims=True)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 def cross_entropy_error(y: NDArray, t: NDArray) -> float:

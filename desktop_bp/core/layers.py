@@ -27,7 +27,8 @@ class ReLU:
 
     def backward(self, dout: NDArray) -> NDArray:
         # A new array: the book's `dout[self.mask] = 0` overwrote the caller's gradient.
-        return np.where(self.mask, 0, dout).astype(dout.dtype, copy=False)
+        # (Multiplying by the boolean keep-mask is ~2x faster than np.where here.)
+        return dout * ~self.mask
 
 
 class Sigmoid:
@@ -88,13 +89,15 @@ class Affine:
     def forward(self, x: NDArray) -> NDArray:
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], -1)  # a view; x itself is never written
-        return self.x @ self.W + self.b
+        out = self.x @ self.W
+        out += self.b  # in place on the fresh product: one allocation fewer per call
+        return out
 
     def backward(self, dout: NDArray, need_dx: bool = True) -> NDArray | None:
         """Keep dW and db; return dx (skipped when ``need_dx`` is False: the first layer's dx
         is only wanted for input saliency, and costs as much as the forward product)."""
         self.dW = self.x.T @ dout
-        self.db = np.sum(dout, axis=0)
+        self.db = dout.sum(axis=0)
         if not need_dx:
             return None
         dx = dout @ self.W.T

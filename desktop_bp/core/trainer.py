@@ -11,18 +11,26 @@ import math
 import time
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
 
+from desktop_bp.core.augment import PIXELS as AUGMENT_PIXELS
+from desktop_bp.core.augment import augment_batch
 from desktop_bp.core.errors import TrainingDiverged
 from desktop_bp.core.network import ACTIVATIONS, TwoLayerNet
 from desktop_bp.core.threads import blas_threads
 
-# The BLAS thread count the engine trains with. benchmarks/train_speed.py measured one thread
-# fastest for these small matrices on a 2-vCPU machine (two threads contend; see README).
+# BLAS threads for the minibatch steps and for the full-set evaluations (None = the default
+# pool). benchmarks/train_speed.py measured these on a 2-vCPU machine (see README): small
+# (100x784) products gain nothing from a second thread and sometimes contend badly; the
+# 10,000-row evaluation products scale.
 TRAINING_BLAS_THREADS = 1
+EVALUATION_BLAS_THREADS: int | None = 1
+# Evaluate each epoch's accuracy in a second thread while training continues (see steps()).
+OVERLAP_EVALUATION = True
 
 # Divergence: the book's loss adds 1e-7 inside log(), so it never becomes inf; a learning rate
 # that is far too large instead drives it to ~15 (confidently wrong) or kills every ReLU. A
@@ -169,76 +177,126 @@ class Trainer:
         self.iteration = start_iteration
         self.iter_per_epoch = max(self.x_train.shape[0] // config.batch_size, 1)
         self.seconds = 0.0
+        self._evaluator: TwoLayerNet | None = None
 
     def evaluate(self) -> EpochRecord:
-        """Accuracy on the full train and test sets, recorded in the history."""
-        net = self.network
-        record = EpochRecord(
-            epoch=len(self.history.train_acc),
-            iteration=self.iteration,
-            train_acc=net.accuracy(self.x_train, self.t_train),
-            test_acc=net.accuracy(self.x_test, self.t_test),
+        """Accuracy on the full train and test sets now, recorded in the history."""
+        with blas_threads(EVALUATION_BLAS_THREADS):
+            accuracies = self._accuracies(self.network.copy_params())
+        return self._record_epoch(self.iteration, *accuracies)
+
+    def _accuracies(self, params: dict[str, NDArray]) -> tuple[float, float]:
+        """(train, test) accuracy of ``params`` — on a network of its own, so it can run in
+        another thread while ``self.network`` keeps training."""
+        if self._evaluator is None:
+            net = self.network
+            self._evaluator = TwoLayerNet(
+                net.input_size,
+                net.hidden_size,
+                net.output_size,
+                activation=net.activation,
+                dtype=net.dtype,
+            )
+        self._evaluator.params.update(params)
+        return (
+            self._evaluator.accuracy(self.x_train, self.t_train),
+            self._evaluator.accuracy(self.x_test, self.t_test),
         )
-        self.history.epoch_iterations.append(record.iteration)
-        self.history.train_acc.append(record.train_acc)
-        self.history.test_acc.append(record.test_acc)
+
+    def _record_epoch(self, iteration: int, train_acc: float, test_acc: float) -> EpochRecord:
+        record = EpochRecord(len(self.history.train_acc), iteration, train_acc, test_acc)
+        self.history.epoch_iterations.append(iteration)
+        self.history.train_acc.append(train_acc)
+        self.history.test_acc.append(test_acc)
         return record
 
     def steps(self) -> Iterator[StepRecord | EpochRecord]:
         """Train until ``config.iterations`` steps are done; yield after every step.
 
-        Raises TrainingDiverged (weights untouched by the bad step) when the loss is not finite.
+        The book evaluates after step i (0-based) when i % iter_per_epoch == 0, and we once
+        more at the end. Each evaluation runs on a copy of the weights in a second thread
+        while training goes on (numpy releases the GIL inside BLAS, so a 2-core machine does
+        both at once); its EpochRecord, stamped with the iteration of the copy, is yielded
+        after the first step that finds it done. At most one evaluation is in flight.
+
+        Raises TrainingDiverged when the loss is not finite, or explodes (see
+        DIVERGENCE_WINDOW); the weights are those before the step that noticed it.
         """
         net = self.network
         params = net.params
         x_train, t_train = self.x_train, self.t_train
         train_size, batch_size = x_train.shape[0], self.config.batch_size
-        evaluated_at = -1
+        last_evaluated = -1
+        pending: tuple[int, Future[tuple[float, float]]] | None = None
         recent: deque[float] = deque(maxlen=DIVERGENCE_WINDOW)
         recent_sum = 0.0
         explode_at = DIVERGENCE_FACTOR * math.log(net.output_size) * DIVERGENCE_WINDOW
-        with blas_threads(TRAINING_BLAS_THREADS):
-            while self.iteration < self.config.iterations:
-                started = time.perf_counter()
-                batch_mask = self.rng.integers(0, train_size, batch_size)
-                x_batch = x_train[batch_mask]
-                t_batch = t_train[batch_mask]
-                grad = net.gradient(x_batch, t_batch, need_input_grad=False)
-                loss = net.last_layer.loss
-                if not math.isfinite(loss):
-                    raise TrainingDiverged(self.iteration + 1, loss, self.learning_rate)
-                if len(recent) == DIVERGENCE_WINDOW:
-                    recent_sum -= recent[0]
-                recent.append(loss)
-                recent_sum += loss
-                if len(recent) == DIVERGENCE_WINDOW and recent_sum > explode_at:
-                    raise TrainingDiverged(
-                        self.iteration + 1,
-                        recent_sum / DIVERGENCE_WINDOW,
-                        self.learning_rate,
-                        chance_loss=math.log(net.output_size),
-                    )
-                lr = self.learning_rate
-                stats = self._gradient_stats(grad, lr)
-                for key in ("W1", "b1", "W2", "b2"):
-                    params[key] -= lr * grad[key]  # in place: the layers read these arrays
-                self.iteration += 1
-                self.history.losses.append(loss)
-                self.seconds += time.perf_counter() - started
-                yield StepRecord(self.iteration, loss, stats)
-                # The book evaluates after step i (0-based) when i % iter_per_epoch == 0.
-                if (self.iteration - 1) % self.iter_per_epoch == 0:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="desktop-bp-eval")
+        try:
+            with blas_threads(TRAINING_BLAS_THREADS):
+                while self.iteration < self.config.iterations:
                     started = time.perf_counter()
-                    record = self.evaluate()
+                    batch_mask = self.rng.integers(0, train_size, batch_size)
+                    x_batch = x_train[batch_mask]
+                    if self.config.augment and x_batch.shape[1] == AUGMENT_PIXELS:
+                        x_batch = augment_batch(x_batch, self.rng)
+                    t_batch = t_train[batch_mask]
+                    grad = net.gradient(x_batch, t_batch, need_input_grad=False)
+                    loss = net.last_layer.loss
+                    if not math.isfinite(loss):
+                        raise TrainingDiverged(self.iteration + 1, loss, self.learning_rate)
+                    if len(recent) == DIVERGENCE_WINDOW:
+                        recent_sum -= recent[0]
+                    recent.append(loss)
+                    recent_sum += loss
+                    if len(recent) == DIVERGENCE_WINDOW and recent_sum > explode_at:
+                        raise TrainingDiverged(
+                            self.iteration + 1,
+                            recent_sum / DIVERGENCE_WINDOW,
+                            self.learning_rate,
+                            chance_loss=math.log(net.output_size),
+                        )
+                    lr = self.learning_rate
+                    stats = self._gradient_stats(grad, lr)
+                    for key in ("W1", "b1", "W2", "b2"):
+                        params[key] -= lr * grad[key]  # in place: the layers read these arrays
+                    self.iteration += 1
+                    self.history.losses.append(loss)
+                    due = (self.iteration - 1) % self.iter_per_epoch == 0
+                    if pending is not None and (due or pending[1].done()):
+                        record = self._record_epoch(pending[0], *pending[1].result())
+                        pending = None
+                    else:
+                        record = None
+                    if due:
+                        snapshot = net.copy_params()
+                        if OVERLAP_EVALUATION:
+                            future = executor.submit(self._accuracies, snapshot)
+                        else:
+                            future = Future()
+                            future.set_result(self._accuracies(snapshot))
+                        pending = (self.iteration, future)
+                        last_evaluated = self.iteration
                     self.seconds += time.perf_counter() - started
-                    evaluated_at = self.iteration
-                    yield record
-            if evaluated_at != self.iteration and self.iteration > 0:
-                # Always end on the final accuracy, not the one from up to an epoch ago.
+                    yield StepRecord(self.iteration, loss, stats)
+                    if record is not None:
+                        yield record
                 started = time.perf_counter()
-                record = self.evaluate()
-                self.seconds += time.perf_counter() - started
-                yield record
+                if pending is not None:
+                    record = self._record_epoch(pending[0], *pending[1].result())
+                    pending = None
+                    self.seconds += time.perf_counter() - started
+                    yield record
+                if last_evaluated != self.iteration and self.iteration > 0:
+                    # Always end on the final accuracy, not the one from up to an epoch ago.
+                    started = time.perf_counter()
+                    record = self._record_epoch(
+                        self.iteration, *self._accuracies(net.copy_params())
+                    )
+                    self.seconds += time.perf_counter() - started
+                    yield record
+        finally:
+            executor.shutdown(wait=True, cancel_futures=True)
 
     def _gradient_stats(self, grad: dict[str, NDArray], lr: float) -> dict[str, float]:
         net = self.network
