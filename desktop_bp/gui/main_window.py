@@ -239,6 +239,17 @@ class MainWindow(QMainWindow):
     def is_training(self) -> bool:
         return self.runner.is_running
 
+    @property
+    def is_paused(self) -> bool:
+        return self.runner.is_paused
+
+    @property
+    def iteration(self) -> int:
+        """Steps done by the current network, as of the last snapshot while training."""
+        if self.runner.is_running and self._progress is not None:
+            return self._progress[0]
+        return self.session.iterations_done
+
     def current_params(self) -> dict[str, NDArray] | None:
         """Read-only copies of W1, b1, W2, b2 as of the last snapshot (None: no network yet).
 

@@ -1,0 +1,63 @@
+"""GUI tests run offscreen, with settings and downloads in a temporary folder."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtCore import QSettings
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, monkeypatch):
+    """Every test gets its own, empty QSettings location and data folder."""
+    settings_dir = tmp_path / "settings"
+    settings_dir.mkdir()
+    monkeypatch.setenv("DESKTOP_BP_SETTINGS_DIR", str(settings_dir))
+    monkeypatch.setenv("DESKTOP_BP_DATA_DIR", str(tmp_path / "data"))
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
+    return settings_dir
+
+
+class ErrorRecorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def __call__(self, title: str, text: str) -> None:
+        self.calls.append((title, text))
+
+
+@pytest.fixture
+def make_window(qtbot, monkeypatch):
+    """Build MainWindows whose error dialogs are recorded instead of shown; the embedded
+    data set is loaded before the window is handed over."""
+    from desktop_bp.gui.main_window import MainWindow
+
+    windows = []
+
+    def factory(*, iterations: int | None = None, wait_for_data: bool = True):
+        window = MainWindow()
+        window.errors = ErrorRecorder()
+        monkeypatch.setattr(window, "_show_error", window.errors)
+        qtbot.addWidget(window)
+        windows.append(window)
+        if iterations is not None:
+            window.settings_panel.iterations.setValue(iterations)
+        window.show()
+        if wait_for_data:
+            qtbot.waitUntil(
+                lambda: window.loader.dataset_for("embedded") is not None, timeout=15000
+            )
+        return window
+
+    yield factory
+    for window in windows:
+        window.runner.shutdown()
+        window.loader.shutdown()
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(iterations=300)
