@@ -98,6 +98,7 @@ def run_gradient_check(
     *,
     progress: Callable[[int, int, str], None] | None = None,
     on_parameter: Callable[[ParameterCheck], None] | None = None,
+    on_backprop: Callable[[float], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     order: Sequence[str] = CHEAP_FIRST,
 ) -> GradientCheckReport:
@@ -107,6 +108,7 @@ def run_gradient_check(
     progress(done, total, name) is called after every forward pass of the numerical gradient
     (``done`` of ``total`` passes, ``name`` the parameter being nudged) — keep it cheap;
     on_parameter(ParameterCheck) once per parameter as soon as its error is known;
+    on_backprop(seconds) once backprop has been timed, before the numerical gradient starts;
     should_stop() is polled before every forward pass: True raises GradientCheckCancelled.
     The caller's arrays are never written.
     """
@@ -129,6 +131,8 @@ def run_gradient_check(
         probe.gradient(x, t)
         timings.append(time.perf_counter() - started)
     backprop_seconds = statistics.median(timings)
+    if on_backprop is not None:
+        on_backprop(backprop_seconds)
 
     total = total_forward_passes(probe.params)
     done = 0

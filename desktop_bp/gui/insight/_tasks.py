@@ -1,0 +1,190 @@
+"""Run one function at a time off the GUI thread, with progress, cancel and error signals.
+
+The wiring is the training runner's (superqt's): a QObject worker moved to a fresh QThread,
+``thread.started → worker.run``, ``worker.done → thread.quit``, both deleted when the thread
+has finished. The function receives ``report(value)`` (throttled, to keep the event queue
+short; ``force=True`` for values that must not be dropped) and ``should_stop()`` (a
+thread-safe flag set by :meth:`BackgroundTask.cancel`). Whatever it raises reaches the GUI as
+``failed(message)``; nothing vanishes.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+
+#: fn(report, should_stop) -> result; ``report(value, force=False)``.
+TaskFunction = Callable[[Callable[..., None], Callable[[], bool]], object]
+
+#: Threads that may still be running, kept referenced so Python never destroys a running
+#: QThread (Qt aborts the process on that), even if the task's owner widget is gone first.
+_LIVE: set[tuple[QThread, threading.Event]] = set()
+_QUIT_HOOKED = False
+
+
+def _stop_all_on_quit() -> None:
+    """Ask every task to stop and wait for it: the application is quitting."""
+    for thread, stop in list(_LIVE):
+        stop.set()
+        thread.quit()
+        thread.wait(5000)
+    _LIVE.clear()
+
+
+class _Worker(QObject):
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    done = Signal()
+
+    def __init__(self, fn: TaskFunction, min_interval: float) -> None:
+        super().__init__()
+        self._fn = fn
+        self.stop_event = threading.Event()
+        self._min_interval = min_interval
+        self._last_report = 0.0
+
+    def _report(self, value: object, force: bool = False) -> None:
+        """Emit ``progressed`` at most every ``min_interval`` s; ``force`` always emits (for
+        milestones that must not be dropped, e.g. one parameter's finished check)."""
+        now = time.perf_counter()
+        if force or now - self._last_report >= self._min_interval:
+            self._last_report = now
+            self.progressed.emit(value)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            result = self._fn(self._report, self.stop_event.is_set)
+        except Exception as exc:  # becomes a signal: shown to the user, never lost
+            if self.stop_event.is_set():
+                self.cancelled.emit()
+            else:
+                self.failed.emit(f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}")
+        else:
+            if self.stop_event.is_set():
+                self.cancelled.emit()
+            else:
+                self.succeeded.emit(result)
+        finally:
+            self.done.emit()
+
+
+class BackgroundTask(QObject):
+    """One function at a time in a worker thread; a GUI-thread object (usually a view's child).
+
+    Signals, all delivered in the GUI thread: ``progressed(object)``, then exactly one of
+    ``succeeded(object)``, ``failed(str)``, ``cancelled()``, then ``finished()`` once the
+    thread has really ended. ``start`` while a task runs cancels it and starts the new
+    function when it has ended (only the latest waiting function is kept), so a stream of
+    requests — new weights five times a second — never piles up.
+    """
+
+    progressed = Signal(object)
+    succeeded = Signal(object)
+    failed = Signal(str)
+    cancelled = Signal()
+    finished = Signal()
+
+    def __init__(self, parent: QObject | None = None, *, min_interval: float = 0.05) -> None:
+        super().__init__(parent)
+        self._min_interval = min_interval
+        self._thread: QThread | None = None
+        self._worker: _Worker | None = None
+        # The running worker's stop flag, kept here: the worker itself may already be deleted
+        # (in its own thread) when the GUI thread hears that the thread finished.
+        self._stop_event: threading.Event | None = None
+        self._pending: TaskFunction | None = None
+        global _QUIT_HOOKED
+        app = QCoreApplication.instance()
+        if app is not None and not _QUIT_HOOKED:
+            app.aboutToQuit.connect(_stop_all_on_quit)
+            _QUIT_HOOKED = True
+
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None
+
+    def start(self, fn: TaskFunction) -> None:
+        """Run ``fn(report, should_stop)`` in a new thread (after the current one, if any)."""
+        if self._thread is not None:
+            self._pending = fn
+            self.cancel(keep_pending=True)
+            return
+        thread = QThread()
+        thread.setObjectName("insightTaskThread")
+        worker = _Worker(fn, self._min_interval)
+        worker.moveToThread(thread)
+        thread.started.connect(worker.run)
+        # quit() is thread-safe; direct, so the thread ends even while the GUI thread waits.
+        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        worker.progressed.connect(self._on_progressed)
+        worker.succeeded.connect(self._on_succeeded)
+        worker.failed.connect(self._on_failed)
+        worker.cancelled.connect(self._on_cancelled)
+        thread.finished.connect(worker.deleteLater)
+        thread.finished.connect(self._on_thread_finished)
+        for entry in [e for e in _LIVE if e[0].isFinished()]:
+            _LIVE.discard(entry)
+        _LIVE.add((thread, worker.stop_event))
+        self._thread, self._worker, self._stop_event = thread, worker, worker.stop_event
+        thread.start()
+
+    def cancel(self, *, keep_pending: bool = False) -> None:
+        """Ask the running function to stop (it sees ``should_stop()`` turn True)."""
+        if not keep_pending:
+            self._pending = None
+        if self._stop_event is not None:
+            self._stop_event.set()
+
+    def shutdown(self, timeout_ms: int = 5000) -> bool:
+        """Cancel, drop anything waiting and block until the thread has ended."""
+        self._pending = None
+        thread, stop = self._thread, self._stop_event
+        if thread is None or stop is None:
+            return True
+        stop.set()
+        finished = thread.wait(timeout_ms)
+        if finished:
+            self._on_thread_finished()
+        return finished
+
+    # -- slots (GUI thread) -------------------------------------------------------------------
+    @Slot(object)
+    def _on_progressed(self, value: Any) -> None:
+        if self._stop_event is not None and not self._stop_event.is_set():
+            self.progressed.emit(value)
+
+    @Slot(object)
+    def _on_succeeded(self, result: Any) -> None:
+        self.succeeded.emit(result)
+
+    @Slot(str)
+    def _on_failed(self, message: str) -> None:
+        self.failed.emit(message)
+
+    @Slot()
+    def _on_cancelled(self) -> None:
+        # A cancel that only made room for the next request is not news for the user.
+        if self._pending is None:
+            self.cancelled.emit()
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        thread, stop = self._thread, self._stop_event
+        if thread is None or stop is None:
+            return  # already handled (shutdown() ran first)
+        self._thread = self._worker = self._stop_event = None
+        thread.wait()
+        _LIVE.discard((thread, stop))
+        thread.deleteLater()
+        self.finished.emit()
+        if self._pending is not None:
+            fn, self._pending = self._pending, None
+            self.start(fn)
