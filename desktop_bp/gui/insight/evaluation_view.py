@@ -659,7 +659,8 @@ class EvaluationView(QWidget):
             empty = f"No test image of {true} was classified correctly."
         else:
             title = (
-                f"{len(indices):,} × true {true} predicted as {predicted} — most confident first"
+                f"{len(indices):,} image{'s' if len(indices) != 1 else ''} of {true} "
+                f"predicted as {predicted} — most confident first"
             )
             empty = f"No {true} was mistaken for a {predicted}."
         self._show_gallery(indices, title, empty)
