@@ -75,6 +75,7 @@ class DatasetLoader(QObject):
         self._worker: _LoadWorker | None = None
         self._outcome: tuple[str, object] | None = None
         self._source: str | None = None
+        self._retired: tuple[object, ...] = ()
         self.current: tuple[str, Dataset] | None = None
 
     @property
@@ -106,7 +107,6 @@ class DatasetLoader(QObject):
         worker.progress.connect(self._on_progress)
         worker.loaded.connect(self._on_loaded)
         worker.failed.connect(self._on_failed)
-        thread.finished.connect(worker.deleteLater)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker, self._outcome = thread, worker, None
         self._source = source
@@ -146,8 +146,12 @@ class DatasetLoader(QObject):
         thread, source = self._thread, self._source
         if thread is None or source is None:
             return
+        thread.wait()  # finished is emitted just before the thread really ends
+        # Python owns both objects: keep them until the next load replaces them, so they are
+        # deleted here in the GUI thread, long after their thread has ended (never racing a
+        # deleteLater in the dying thread).
+        self._retired = (thread, self._worker)
         self._thread = self._worker = self._source = None
-        thread.deleteLater()
         outcome, self._outcome = self._outcome, None
         if outcome is None:
             return

@@ -82,7 +82,7 @@ class GradientPlot(LivePlot):
         self.curves = {}
         for key in GRADIENT_KEYS:
             colour, style = CURVE_STYLES.get(key, (theme.MUTED, Qt.PenStyle.SolidLine))
-            curve = item.plot(pen=pg.mkPen(colour, width=1.5, style=style), name=key)
+            curve = item.plot(pen=pg.mkPen(colour, width=1, style=style), name=key)
             curve.setVisible(key in DEFAULT_VISIBLE)
             self.curves[key] = curve
 
@@ -91,6 +91,7 @@ class GradientPlot(LivePlot):
         for key, curve in self.curves.items():
             if curve.isVisible():
                 curve.setData(x, self.buffer.y(key))
+        self.settle_range()
         self.dirty = False
 
     def _hover_text(self, x: float) -> tuple[str, float]:

@@ -9,6 +9,7 @@ runs in another.
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import numpy as np
@@ -40,6 +41,7 @@ from desktop_bp.gui.gradient_panel import GradientPanel
 from desktop_bp.gui.message_banner import MessageBanner
 from desktop_bp.gui.plots import AccuracyPlot, LossPlot, PlotCard, log_scale_toggle
 from desktop_bp.gui.recent_files import RecentFiles
+from desktop_bp.gui.render_budget import RenderBudget
 from desktop_bp.gui.run_controls import RunControls
 from desktop_bp.gui.session import Session
 from desktop_bp.gui.settings import create_settings, read_value
@@ -51,6 +53,10 @@ from desktop_bp.gui.worker import DIVERGED, FAILED, STOPPED
 
 #: Repaint timer period: ~30 Hz.
 TICK_MS = 33
+#: Progress bar and status bar text: every this many ticks (~10 Hz).
+STATUS_EVERY = 3
+#: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
+RENDER_SHARE = 0.08
 WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
 
 
@@ -90,6 +96,8 @@ class MainWindow(QMainWindow):
         self._weights_dirty = False
         self._status_dirty = False
         self._next_view = 0
+        self._ticks = 0
+        self.render_budget = RenderBudget(RENDER_SHARE)
         self._draw_widget: QWidget | None = None
 
         self.ui_actions = create_actions(self)
@@ -126,9 +134,7 @@ class MainWindow(QMainWindow):
 
         self.loss_plot = LossPlot()
         self.accuracy_plot = AccuracyPlot()
-        self.accuracy_plot.setXLink(self.loss_plot)
         self.gradient_panel = GradientPanel()
-        self.gradient_panel.plot.setXLink(self.loss_plot)
         self.log_scale_check = log_scale_toggle(self.loss_plot)
         self.loss_card = PlotCard("Loss", self.loss_plot)
         self.loss_card.add_header_widget(self.log_scale_check)
@@ -171,6 +177,8 @@ class MainWindow(QMainWindow):
         self.run_controls.bind(self.run_controls.reset_button, a.reset)
         # The plots repaint one per timer tick, in this order.
         self._views = (self.loss_plot, self.accuracy_plot, self.gradient_panel)
+        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
+            plot.cost_sink = self._charge_render
 
     def _build_side_panels(self) -> None:
         """A right-hand dock for the drawing pad (added by ``set_draw_widget``)."""
@@ -436,6 +444,8 @@ class MainWindow(QMainWindow):
             False,
         )
         self.banner.dismiss()
+        self.render_budget.reset()
+        self.render_budget.enabled = True
         self.runner.start(trainer)
         self.statusBar().showMessage(
             "Continuing training" if continued else "Training a new network", 3000
@@ -488,6 +498,7 @@ class MainWindow(QMainWindow):
     @Slot(str, str)
     def _on_run_finished(self, reason: str, message: str) -> None:
         trainer, self._run_trainer = self._run_trainer, None
+        self.render_budget.enabled = False
         if trainer is not None:
             self.session.finish_run(trainer)
         if reason == DIVERGED:
@@ -653,9 +664,15 @@ class MainWindow(QMainWindow):
         if not self._timer.isActive():
             self._timer.start()
 
+    def _charge_render(self, cpu_seconds: float) -> None:
+        self.render_budget.spend(cpu_seconds)
+
     @Slot()
     def _tick(self) -> None:
-        if self._status_dirty:
+        self._ticks += 1
+        if self._status_dirty and (
+            self._ticks % STATUS_EVERY == 0 or not self.runner.is_running or self._is_paused_view()
+        ):
             self._status_dirty = False
             if self._progress is not None:
                 done, start, target, rate, paused = self._progress
@@ -665,15 +682,23 @@ class MainWindow(QMainWindow):
         if self._weights_dirty:
             self._weights_dirty = False
             self.weightsChanged.emit()
-        # At most one plot per tick: repainting all three at once stalls the event loop.
+        # At most one plot per tick (repainting all three at once stalls the event loop), and
+        # only within the render budget while training.
+        if not self.render_budget.allow():
+            return
         for _ in range(len(self._views)):
             view = self._views[self._next_view]
             self._next_view = (self._next_view + 1) % len(self._views)
             if view.dirty:
+                started = time.thread_time()
                 view.refresh()
+                self.render_budget.spend(time.thread_time() - started)
                 return
-        if not self.runner.is_running:
+        if not self.runner.is_running and not self._status_dirty:
             self._timer.stop()
+
+    def _is_paused_view(self) -> bool:
+        return self._progress is not None and self._progress[4]
 
     def refresh_now(self) -> None:
         """Repaint everything pending at once (tests, screenshots)."""

@@ -6,7 +6,8 @@ Data arrive through ``add_*`` (cheap: numpy appends) and reach the screen only i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pyqtgraph as pg
@@ -67,6 +68,8 @@ class LivePlot(pg.PlotWidget):
 
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        #: Called with the GUI thread's CPU seconds spent in each repaint (the render budget).
+        self.cost_sink: Callable[[float], None] | None = None
         self.setObjectName(object_name)
         item = self.getPlotItem()
         item.setDownsampling(auto=True, mode="peak")
@@ -84,6 +87,17 @@ class LivePlot(pg.PlotWidget):
         item.addItem(self._cursor, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.dirty = False
+
+    def paintEvent(self, event) -> None:
+        started = time.thread_time()
+        super().paintEvent(event)
+        if self.cost_sink is not None:
+            self.cost_sink(time.thread_time() - started)
+
+    def settle_range(self) -> None:
+        """Apply the auto-range now, after ``setData``: otherwise pyqtgraph does it while
+        painting, which changes the range and paints the plot a second time."""
+        self.getPlotItem().vb.prepareForPaint()
 
     def set_axis_label(self, axis: str, text: str, units: str | None = None) -> None:
         self.getPlotItem().setLabel(axis, text, units=units, color=theme.AXIS_TEXT)
@@ -173,6 +187,7 @@ class LossPlot(LivePlot):
     def refresh(self) -> None:
         self.raw_curve.setData(self.raw.x, self.raw.y)
         self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+        self.settle_range()
         self.dirty = False
 
     def _hover_text(self, x: float) -> tuple[str, float]:
@@ -242,6 +257,7 @@ class AccuracyPlot(LivePlot):
         x = np.asarray(self.iterations, dtype=np.float64)
         self.train_curve.setData(x, np.asarray(self.train_acc))
         self.test_curve.setData(x, np.asarray(self.test_acc))
+        self.settle_range()
         self.dirty = False
 
     def _hover_text(self, x: float) -> tuple[str, float]:

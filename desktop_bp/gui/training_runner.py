@@ -1,8 +1,9 @@
 """Owns the QThread and the :class:`TrainingWorker` of the current run (GUI-thread object).
 
-Standard wiring (superqt's): ``thread.started → worker.run``, ``worker.finished → thread.quit``,
-``deleteLater`` on both. ``runFinished`` is emitted in the GUI thread after the thread has
-really stopped, so a slot connected to it may start the next run at once.
+Wiring: ``thread.started → worker.run``, ``worker.finished → thread.quit`` (direct: quit() is
+thread-safe). Both objects are owned by Python and released in the GUI thread once the thread
+has ended. ``runFinished`` is emitted in the GUI thread after the thread has really stopped,
+so a slot connected to it may start the next run at once.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ class TrainingRunner(QObject):
         self._reason = FAILED
         self._message = ""
         self._saved_switch_interval: float | None = None
+        self._retired: tuple[object, ...] = ()
 
     @property
     def is_running(self) -> bool:
@@ -64,8 +66,6 @@ class TrainingRunner(QObject):
         worker.snapshotReady.connect(self._on_snapshot)
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)
-        # Emitted in the worker thread just before it ends: the worker is deleted there.
-        thread.finished.connect(worker.deleteLater)
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         self._reason, self._message = FAILED, "the training thread ended without a result"
@@ -129,10 +129,13 @@ class TrainingRunner(QObject):
         thread, worker = self._thread, self._worker
         if thread is None:
             return  # already handled (shutdown() ran first)
+        thread.wait()  # finished is emitted just before the thread really ends
+        # Python owns the thread and the worker: keep them until the next run replaces them,
+        # so they are deleted in the GUI thread after their thread has ended (a deleteLater in
+        # the dying thread would race Python's own deletion).
+        self._retired = (thread, worker)
         self._thread = self._worker = None
         if self._saved_switch_interval is not None:
             sys.setswitchinterval(self._saved_switch_interval)
             self._saved_switch_interval = None
-        del worker  # deleted in its own thread (thread.finished → deleteLater)
-        thread.deleteLater()
         self.runFinished.emit(self._reason, self._message)
