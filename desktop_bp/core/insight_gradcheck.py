@@ -13,7 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +28,8 @@ CHEAP_FIRST: tuple[str, ...] = ("b2", "W2", "b1", "W1")
 #: Backprop takes well under a millisecond; one timing of it is mostly timer and cache noise,
 #: so it is timed this many times and the median kept.
 BACKPROP_REPEATS = 25
+#: Entries per parameter kept for a backprop-vs-numerical scatter plot.
+SAMPLE_SIZE = 400
 
 
 class GradientCheckCancelled(Exception):
@@ -42,6 +44,8 @@ class ParameterCheck:
     max_abs_diff : the largest element-wise |backprop − numerical|.
     shape        : the parameter's shape; ``forward_passes`` = 2 × its size.
     seconds      : time taken by its numerical gradient.
+    backprop_sample, numerical_sample : shape (k,), k <= SAMPLE_SIZE — the same entries of
+                   both gradients (a random pick among the non-zero ones), for plotting.
     """
 
     name: str
@@ -49,6 +53,8 @@ class ParameterCheck:
     max_abs_diff: float
     shape: tuple[int, ...]
     seconds: float
+    backprop_sample: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    numerical_sample: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
     @property
     def passed(self) -> bool:
@@ -151,17 +157,27 @@ def run_gradient_check(
         return value
 
     checks: dict[str, ParameterCheck] = {}
+    pick = np.random.default_rng(0)  # which entries to plot: fixed, so reruns compare
     for name in order:
         current = name
         started = time.perf_counter()
         numerical = numerical_gradient(loss_w, probe.params[name])
         seconds = time.perf_counter() - started
+        # Never-lit border pixels give W1 rows of exact zeros; plot entries that carry signal.
+        candidates = (
+            np.flatnonzero(backprop[name].ravel() != 0)
+            if backprop[name].any()
+            else (np.arange(backprop[name].size))
+        )
+        chosen = np.sort(pick.permutation(candidates)[:SAMPLE_SIZE])
         checks[name] = ParameterCheck(
             name,
             relative_error(backprop[name], numerical),
             float(np.max(np.abs(backprop[name] - numerical))),
             tuple(probe.params[name].shape),
             seconds,
+            backprop[name].ravel()[chosen].copy(),
+            numerical.ravel()[chosen].copy(),
         )
         if on_parameter is not None:
             on_parameter(checks[name])

@@ -36,6 +36,9 @@ def test_same_errors_as_check_gradient(activation):
     assert report.forward_passes == total_forward_passes(net.params) == 2 * (240 + 8 + 40 + 5)
     assert report.check.backprop_seconds > 0 and report.speedup > 1
     assert report.samples == 3
+    w1 = report.parameters["W1"]
+    assert 0 < len(w1.backprop_sample) == len(w1.numerical_sample) <= 240
+    np.testing.assert_allclose(w1.backprop_sample, w1.numerical_sample, rtol=1e-4, atol=1e-9)
     for key, value in before.items():
         assert np.array_equal(net.params[key], value)
 

@@ -95,6 +95,12 @@ def test_click_on_a_matrix_cell_selects_it(qtbot, evaluated):
     assert blocker.args == [7, 2]
     assert matrix.selected == (7, 2)
     assert np.array_equal(evaluated.gallery_indices(), evaluated.result.cell(7, 2))
+    # The "most confused" chips under the matrix select their cell too.
+    (rect, (true, predicted, count)), *_ = matrix._chip_rects(matrix._geometry()[0])
+    assert count == max(matrix.top_confusions(), key=lambda c: c[2])[2]
+    with qtbot.waitSignal(evaluated.cellSelected, timeout=1000) as blocker:
+        qtbot.mouseClick(matrix, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert blocker.args == [true, predicted]
 
 
 def test_gallery_click_emits_the_image(qtbot, evaluated, trained):

@@ -21,15 +21,16 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 #: fn(report, should_stop) -> result; ``report(value, force=False)``.
 TaskFunction = Callable[[Callable[..., None], Callable[[], bool]], object]
 
-#: Threads that may still be running, kept referenced so Python never destroys a running
-#: QThread (Qt aborts the process on that), even if the task's owner widget is gone first.
-_LIVE: set[tuple[QThread, threading.Event]] = set()
+#: Threads that may still be running, with their workers, kept referenced so Python never
+#: destroys a running QThread (Qt aborts the process on that) nor a worker its thread is still
+#: using, even if the task's owner widget is gone first. Pruned once a thread has finished.
+_LIVE: set[tuple[QThread, QObject, threading.Event]] = set()
 _QUIT_HOOKED = False
 
 
 def _stop_all_on_quit() -> None:
     """Ask every task to stop and wait for it: the application is quitting."""
-    for thread, stop in list(_LIVE):
+    for thread, _worker, stop in list(_LIVE):
         stop.set()
         thread.quit()
         thread.wait(5000)
@@ -132,7 +133,7 @@ class BackgroundTask(QObject):
         thread.finished.connect(self._on_thread_finished)
         for entry in [e for e in _LIVE if e[0].isFinished()]:
             _LIVE.discard(entry)
-        _LIVE.add((thread, worker.stop_event))
+        _LIVE.add((thread, worker, worker.stop_event))
         self._thread, self._worker, self._stop_event = thread, worker, worker.stop_event
         thread.start()
 
@@ -177,12 +178,17 @@ class BackgroundTask(QObject):
 
     @Slot()
     def _on_thread_finished(self) -> None:
-        thread, stop = self._thread, self._stop_event
-        if thread is None or stop is None:
+        thread, worker, stop = self._thread, self._worker, self._stop_event
+        if thread is None or worker is None or stop is None:
             return  # already handled (shutdown() ran first)
-        self._thread = self._worker = self._stop_event = None
+        # ``finished`` is emitted before the thread has quite ended: the worker's deferred
+        # deletion still runs there. Wait for the end before dropping the last Python
+        # reference to the worker — doing it earlier let Python delete the worker from this
+        # thread while the worker thread deleted it too (a crash seen in the tests).
         thread.wait()
-        _LIVE.discard((thread, stop))
+        self._thread = self._worker = self._stop_event = None
+        _LIVE.discard((thread, worker, stop))
+        del worker
         thread.deleteLater()
         self.finished.emit()
         if self._pending is not None:

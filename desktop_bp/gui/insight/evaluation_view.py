@@ -253,7 +253,56 @@ class ConfusionMatrixWidget(QWidget):
                 Qt.AlignmentFlag.AlignLeft,
                 "bar: 80 – 100 %",
             )
+        self._draw_top_confusions(painter, area)
         painter.end()
+
+    def top_confusions(self, count: int = 6) -> list[tuple[int, int, int]]:
+        """The ``count`` largest off-diagonal cells as (true, predicted, images)."""
+        if self.matrix is None:
+            return []
+        off = self.matrix.astype(np.int64).copy()
+        np.fill_diagonal(off, 0)
+        order = np.argsort(-off, axis=None, kind="stable")[:count]
+        n = off.shape[0]
+        return [(int(i // n), int(i % n), int(off.flat[i])) for i in order if off.flat[i] > 0]
+
+    def _chip_rects(self, area: QRectF) -> list[tuple[QRectF, tuple[int, int, int]]]:
+        """Where the "most confused" chips go, below the matrix (empty when no room)."""
+        metrics = self.fontMetrics()
+        top = area.bottom() + metrics.height() + 20
+        height = metrics.height() + 10
+        if top + 2 * height > self.height():
+            return []
+        rects = []
+        x = area.left()
+        for entry in self.top_confusions():
+            width = metrics.horizontalAdvance(f"{entry[0]} → {entry[1]}   ×{entry[2]}") + 22
+            if x + width > self.width() - 8:
+                break
+            rects.append((QRectF(x, top + metrics.height() + 6, width, height), entry))
+            x += width + 8
+        return rects
+
+    def _draw_top_confusions(self, painter: QPainter, area: QRectF) -> None:
+        chips = self._chip_rects(area)
+        if not chips:
+            return
+        painter.setFont(self.font())
+        metrics = painter.fontMetrics()
+        painter.setPen(QColor(theme.MUTED))
+        first = chips[0][0]
+        painter.drawText(
+            QRectF(area.left(), first.top() - metrics.height() - 6, area.width(), metrics.height()),
+            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+            "Most frequent confusions (true → predicted) — click one:",
+        )
+        for rect, (true, predicted, count) in chips:
+            selected = self.selected == (true, predicted)
+            painter.setPen(QPen(QColor(theme.ACCENT if selected else theme.BORDER), 1.5))
+            painter.setBrush(QColor("#3a2327"))
+            painter.drawRoundedRect(rect, rect.height() / 2, rect.height() / 2)
+            painter.setPen(QColor(theme.TEXT))
+            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, f"{true} → {predicted}   ×{count}")
 
     def mouseMoveEvent(self, event: QMouseEvent) -> None:
         cell = self.cell_at(event.position())
@@ -273,8 +322,14 @@ class ConfusionMatrixWidget(QWidget):
             self.update()
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() != Qt.MouseButton.LeftButton:
+            return
         cell = self.cell_at(event.position())
-        if cell is not None and event.button() == Qt.MouseButton.LeftButton:
+        if cell is None:
+            for rect, (true, predicted, _) in self._chip_rects(self._geometry()[0]):
+                if rect.contains(event.position()):
+                    cell = (true, predicted)
+        if cell is not None:
             self.cellClicked.emit(*cell)
 
 

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
+import pyqtgraph as pg
 from numpy.typing import NDArray
 from PySide6.QtCore import QRectF, QSize, Qt, Signal, Slot
 from PySide6.QtGui import QBrush, QCloseEvent, QColor, QPainter, QPaintEvent, QPen
@@ -226,6 +227,68 @@ class TimingBars(QWidget):
         painter.end()
 
 
+#: Scatter colours per parameter: the gradient panel's (first layer cool, second warm).
+PARAM_COLOURS = {"W1": "#4e9af1", "b1": "#8fc1ff", "W2": "#f4a259", "b2": "#ffd19a"}
+
+
+class AgreementPlot(pg.PlotWidget):
+    """Backprop against the numerical gradient, one dot per sampled partial derivative.
+
+    Each parameter is divided by its own largest |backprop| entry (the scale
+    ``relative_error`` uses), so W1's tiny gradients and b2's large ones share the axes. When
+    backprop is right every dot sits on the diagonal.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent, background=theme.PLOT_BG)
+        self.setObjectName("gradCheckScatter")
+        item = self.getPlotItem()
+        item.hideButtons()
+        item.setMenuEnabled(False)
+        item.showGrid(x=True, y=True, alpha=0.15)
+        for axis, text in (
+            ("bottom", "backprop  ∂L/∂w  (÷ max |∂L/∂w| per parameter)"),
+            ("left", "numerical gradient  (same scale)"),
+        ):
+            item.getAxis(axis).setTextPen(theme.AXIS_TEXT)
+            item.getAxis(axis).setPen(theme.GRID)
+            item.setLabel(axis, text, color=theme.AXIS_TEXT)
+        item.setTitle(
+            "Do they agree?  Every dot on the diagonal: yes", color=theme.TEXT, size="10pt"
+        )
+        self.setMouseEnabled(x=False, y=False)
+        self.diagonal = pg.PlotDataItem(
+            [-1.1, 1.1], [-1.1, 1.1], pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine)
+        )
+        item.addItem(self.diagonal)
+        self.legend = item.addLegend(offset=(10, 10), labelTextColor=theme.TEXT)
+        self.legend.setBrush(pg.mkBrush(theme.CARD))
+        self.scatters: dict[str, pg.ScatterPlotItem] = {}
+        for name in PARAM_NAMES:
+            scatter = pg.ScatterPlotItem(
+                size=6 if name.startswith("W") else 8,
+                pen=None,
+                brush=pg.mkBrush(PARAM_COLOURS[name]),
+                name=name,
+            )
+            item.addItem(scatter)
+            self.scatters[name] = scatter
+        item.setXRange(-1.1, 1.1, padding=0)
+        item.setYRange(-1.1, 1.1, padding=0)
+        self.setMinimumSize(300, 260)
+
+    def clear_points(self) -> None:
+        for scatter in self.scatters.values():
+            scatter.setData([], [])
+
+    def set_points(self, check: ParameterCheck) -> None:
+        scale = float(np.max(np.abs(check.backprop_sample))) if check.backprop_sample.size else 0
+        scale = scale if scale > 0 else 1.0
+        self.scatters[check.name].setData(
+            check.backprop_sample / scale, check.numerical_sample / scale
+        )
+
+
 class GradientCheckView(QWidget):
     """The gradient-check tab.
 
@@ -236,7 +299,8 @@ class GradientCheckView(QWidget):
     Signals: ``checkStarted()``; then ``checkFinished(GradientCheckReport)``,
     ``checkFailed(str)`` or ``checkCancelled()``.
     Children: ``gradCheckButton``, ``gradCheckCancelButton``, ``gradCheckSamplesSpin``,
-    ``gradCheckProgress``, ``gradCheckTable``, ``gradCheckTiming``, ``gradCheckSummary``.
+    ``gradCheckProgress``, ``gradCheckTable``, ``gradCheckTiming``, ``gradCheckSummary``,
+    ``gradCheckScatter``.
     """
 
     checkStarted = Signal()
@@ -337,9 +401,32 @@ class GradientCheckView(QWidget):
         inner.addWidget(intro)
         inner.addLayout(controls)
         inner.addWidget(self.table)
-        inner.addWidget(self.timing)
-        inner.addWidget(self.summary)
-        inner.addStretch(1)
+        self.agreement = AgreementPlot()
+        left = QVBoxLayout()
+        left.setSpacing(10)
+        left.addWidget(self.timing)
+        left.addWidget(self.summary)
+        notes = QLabel(
+            "<b>Why both?</b> The numerical gradient, (L(w + h) − L(w − h)) / 2h, is slow but "
+            "hard to get wrong: it only needs the forward pass. Backprop is fast but easy to "
+            "get subtly wrong — a missing transpose, a forgotten division by the batch size. "
+            "Training uses backprop; the gradient check is how the chapter makes sure it is "
+            "right.<br><br><b>Reading the table.</b> The error is relative to each "
+            "parameter's largest gradient, so 10⁻⁹ means agreement to nine digits. float64 "
+            "rounding limits it to about 10⁻¹⁰…10⁻⁷; a real bug gives 10⁻² or worse.",
+            objectName="hint",
+        )
+        notes.setWordWrap(True)
+        notes.setTextFormat(Qt.TextFormat.RichText)
+        notes.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        left.addSpacing(6)
+        left.addWidget(notes)
+        left.addStretch(1)
+        lower = QHBoxLayout()
+        lower.setSpacing(12)
+        lower.addLayout(left, 3)
+        lower.addWidget(self.agreement, 2)
+        inner.addLayout(lower, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(card)
@@ -417,6 +504,7 @@ class GradientCheckView(QWidget):
         for row in range(len(PARAM_NAMES)):
             self.table.item(row, RESULT).setText("waiting…")
         self.timing.set_times(None, None, final=False, passes=total)
+        self.agreement.clear_points()
         self.progress.setRange(0, total)
         self.progress.setValue(0)
         self.progress.setFormat("Backprop…")
@@ -511,6 +599,7 @@ class GradientCheckView(QWidget):
         self.summary.setText(f"<span style='color:{colour}'>{text}</span>")
 
     def _set_row(self, check: ParameterCheck) -> None:
+        self.agreement.set_points(check)
         row = PARAM_NAMES.index(check.name)
         passed = check.passed
         background = QBrush(QColor(PASS_ROW if passed else FAIL_ROW))

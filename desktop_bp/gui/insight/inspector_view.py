@@ -345,11 +345,11 @@ class ComputationalGraph(QWidget):
         self.nodes: list[NodeTrace] | None = None
         self.step = 0
         self.message = ""
-        self.setMinimumSize(760, 250)
+        self.setMinimumSize(760, 236)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
-        return QSize(1000, 262)
+        return QSize(1000, 240)
 
     def set_state(self, nodes: list[NodeTrace] | None, step: int, message: str = "") -> None:
         self.nodes, self.step, self.message = nodes, step, message
