@@ -857,22 +857,27 @@ class BackwardInspectorView(QWidget):
         has_test = self._x_test is not None
         self.random_button.setEnabled(has_test)
         self.target_combo.blockSignals(True)
-        self.target_combo.clear()
         if self._trace is None:
+            self.target_combo.clear()
             self.target_combo.setEnabled(False)
             self.sample_label.setText("")
             self.target_combo.blockSignals(False)
             return
         n = self._trace[3].forward_in.size
         used = int(self._trace[3].extras["label"])
+        texts = []
         for digit in range(n):
             if digit == self._sample_label:
-                text = f"t = {digit} (true label)"
+                texts.append(f"t = {digit} (true label)")
             elif self._sample_label is None and self._target is None and digit == used:
-                text = f"t = {digit} (prediction)"
+                texts.append(f"t = {digit} (prediction)")
             else:
-                text = f"t = {digit}"
-            self.target_combo.addItem(text, digit)
+                texts.append(f"t = {digit}")
+        current = [self.target_combo.itemText(i) for i in range(self.target_combo.count())]
+        if texts != current:  # rebuilt only when it changes: new weights arrive 5 times a second
+            self.target_combo.clear()
+            for digit, text in enumerate(texts):
+                self.target_combo.addItem(text, digit)
         self.target_combo.setCurrentIndex(used)
         self.target_combo.setEnabled(True)
         self.target_combo.blockSignals(False)
