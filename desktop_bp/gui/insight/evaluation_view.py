@@ -291,10 +291,20 @@ class ConfusionMatrixWidget(QWidget):
         metrics = painter.fontMetrics()
         painter.setPen(QColor(theme.MUTED))
         first = chips[0][0]
+        header = QRectF(
+            area.left(),
+            first.top() - metrics.height() - 6,
+            self.width() - area.left() - 8,
+            metrics.height(),
+        )
         painter.drawText(
-            QRectF(area.left(), first.top() - metrics.height() - 6, area.width(), metrics.height()),
+            header,
             Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            "Most frequent confusions (true → predicted) — click one:",
+            metrics.elidedText(
+                "Most frequent confusions (true → predicted) — click one:",
+                Qt.TextElideMode.ElideRight,
+                int(header.width()),
+            ),
         )
         for rect, (true, predicted, count) in chips:
             selected = self.selected == (true, predicted)
@@ -560,6 +570,7 @@ class EvaluationView(QWidget):
         self.busy.setTextVisible(False)
         self.summary = QLabel("", objectName="evaluationSummary")
         self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         header = QHBoxLayout()
         header.addWidget(title)
         header.addSpacing(16)

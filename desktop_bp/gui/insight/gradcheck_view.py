@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QSpinBox,
     QStyledItemDelegate,
@@ -131,12 +132,16 @@ class TimingBars(QWidget):
         painter.setFont(font(base, bold=True))
         label_width = painter.fontMetrics().horizontalAdvance("Numerical gradient") + 28
         painter.setFont(base)
-        ratio_width = 190
+        # Room right of the axis for the time written after the longest bar ("12.34 s …").
+        value_width = metrics.horizontalAdvance("12.34 s …") + 12
         rect = QRectF(self.rect()).adjusted(12, 10, -12, -8)
+        ratio_width = 190
+        if rect.width() - label_width - value_width - ratio_width < 220:
+            ratio_width = 0  # narrow: the summary below states the speed-up anyway
         axis = QRectF(
             rect.left() + label_width,
             rect.top(),
-            rect.width() - label_width - ratio_width,
+            rect.width() - label_width - ratio_width - value_width,
             rect.height() - metrics.height() - 6,
         )
         if axis.width() < 40:
@@ -207,8 +212,10 @@ class TimingBars(QWidget):
                 text,
             )
         # The ratio, large.
-        ratio_rect = QRectF(axis.right() + 16, rect.top(), ratio_width - 16, axis.height())
-        if self.backprop and self.numerical and self.numerical_final:
+        ratio_rect = QRectF(
+            axis.right() + value_width + 8, rect.top(), ratio_width - 8, axis.height()
+        )
+        if ratio_width and self.backprop and self.numerical and self.numerical_final:
             painter.setPen(QColor(theme.TEXT))
             painter.setFont(font(base, scale=2.0, bold=True))
             ratio = self.numerical / self.backprop
@@ -247,16 +254,18 @@ class AgreementPlot(pg.PlotWidget):
         item.setMenuEnabled(False)
         item.showGrid(x=True, y=True, alpha=0.15)
         for axis, text in (
-            ("bottom", "backprop  ∂L/∂w  (÷ max |∂L/∂w| per parameter)"),
-            ("left", "numerical gradient  (same scale)"),
+            ("bottom", "backprop ∂L/∂w (scaled)"),
+            ("left", "numerical (same scale)"),
         ):
             item.getAxis(axis).setTextPen(theme.AXIS_TEXT)
             item.getAxis(axis).setPen(theme.GRID)
             item.setLabel(axis, text, color=theme.AXIS_TEXT)
-        item.setTitle(
-            "Do they agree?  Every dot on the diagonal: yes", color=theme.TEXT, size="10pt"
-        )
+        item.setTitle("On the diagonal = they agree", color=theme.TEXT, size="10pt")
         self.setMouseEnabled(x=False, y=False)
+        self.setToolTip(
+            "One dot per sampled partial derivative: backprop (x) against the numerical\n"
+            "gradient (y), each parameter divided by its largest |backprop| entry."
+        )
         self.diagonal = pg.PlotDataItem(
             [-1.1, 1.1], [-1.1, 1.1], pen=pg.mkPen(theme.MUTED, width=1, style=Qt.PenStyle.DashLine)
         )
@@ -427,9 +436,15 @@ class GradientCheckView(QWidget):
         lower.addLayout(left, 3)
         lower.addWidget(self.agreement, 2)
         inner.addLayout(lower, 1)
+        # In a small window the card scrolls rather than squeezing the table or the notes.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(card)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
-        layout.addWidget(card)
+        layout.addWidget(scroll)
         self._show_idle_summary()
 
     def _reset_table(self) -> None:

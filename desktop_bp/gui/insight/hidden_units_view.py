@@ -392,16 +392,21 @@ class HiddenUnitsView(QWidget):
     def _build(self) -> None:
         self.title = QLabel("Hidden units", objectName="cardTitle")
         self.title.setFont(font(self.font(), scale=1.25, bold=True))
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.title.setMinimumWidth(160)
         self.scale_combo = QComboBox(objectName="hiddenUnitsScaleCombo")
-        self.scale_combo.addItem("Scale each unit to its own max |w|", PER_UNIT)
-        self.scale_combo.addItem("One scale for all units", GLOBAL)
+        self.scale_combo.addItem("Scale: each unit", PER_UNIT)
+        self.scale_combo.addItem("Scale: all units", GLOBAL)
+        self.scale_combo.setToolTip(
+            "Each unit: every tile uses its own ±max |w| (shows every unit's pattern).\n"
+            "All units: one ±max |W1| for all (shows which units have grown strong)."
+        )
         self.scale_combo.currentIndexChanged.connect(
             lambda _: self.set_scaling(self.scale_combo.currentData())
         )
         self.key = _ColourKey()
         header = QHBoxLayout()
-        header.addWidget(self.title)
-        header.addStretch(1)
+        header.addWidget(self.title, 1)
         header.addWidget(self.key)
         header.addSpacing(12)
         header.addWidget(self.scale_combo)

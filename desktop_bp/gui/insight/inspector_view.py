@@ -230,7 +230,7 @@ class VectorPanel(QWidget):
         super().__init__(parent)
         self.setObjectName(object_name)
         self.content: PanelContent | None = None
-        self.setMinimumSize(190, 200)
+        self.setMinimumSize(170, 170)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_content(self, content: PanelContent | None) -> None:
@@ -345,7 +345,7 @@ class ComputationalGraph(QWidget):
         self.nodes: list[NodeTrace] | None = None
         self.step = 0
         self.message = ""
-        self.setMinimumSize(760, 236)
+        self.setMinimumSize(640, 236)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def sizeHint(self) -> QSize:
@@ -361,8 +361,10 @@ class ComputationalGraph(QWidget):
         rect = QRectF(self.rect()).adjusted(16, 0, -16, 0)
         cy = rect.center().y() - 4
         io_w = 64.0
-        # The last box holds the longest name ("Softmax-with-Loss").
-        widths = [self.BOX_W] * 3 + [self.BOX_W + 40]
+        # Boxes take about 13 % of the width each (at most BOX_W), the arrows the rest; the
+        # last box holds the longest name ("Softmax-with-Loss").
+        box_w = min(self.BOX_W, max(84.0, (rect.width() - 2 * io_w) * 0.13))
+        widths = [box_w] * 3 + [box_w + 40]
         gap = (rect.width() - 2 * io_w - sum(widths)) / 5
         boxes = []
         x = rect.left() + io_w + gap
@@ -485,12 +487,15 @@ class ComputationalGraph(QWidget):
                 QPen(QColor(accent if is_active else "#4a505c"), 2.5 if is_active else 1.2)
             )
             painter.drawRoundedRect(box, 7, 7)
-            painter.setFont(font(base, scale=1.05, bold=True))
+            name = _display_name(node)
+            scale = 1.05
+            painter.setFont(font(base, scale=scale, bold=True))
+            while scale > 0.75 and painter.fontMetrics().horizontalAdvance(name) > box.width() - 8:
+                scale -= 0.05  # shrink a long name to fit a narrow box
+                painter.setFont(font(base, scale=scale, bold=True))
             painter.setPen(QColor(theme.TEXT))
             painter.drawText(
-                box.adjusted(4, 6, -4, -box.height() / 2),
-                Qt.AlignmentFlag.AlignCenter,
-                _display_name(node),
+                box.adjusted(4, 6, -4, -box.height() / 2), Qt.AlignmentFlag.AlignCenter, name
             )
             painter.setFont(font(base, scale=0.82))
             painter.setPen(QColor(theme.AXIS_TEXT))
@@ -660,6 +665,8 @@ class BackwardInspectorView(QWidget):
         self.random_button = QPushButton("Random", objectName="inspectorRandomButton")
         self.random_button.clicked.connect(self.random_test_image)
         self.sample_label = QLabel("", objectName="inspectorSampleLabel")
+        # May be cut short in a narrow window (the tooltip has it all) but never widens it.
+        self.sample_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.target_combo = QComboBox(objectName="inspectorTargetCombo")
         self.target_combo.setToolTip(
             "The label t the loss compares against. Pick another to see the gradient that "
@@ -887,10 +894,12 @@ class BackwardInspectorView(QWidget):
         verdict = ""
         if self._sample_label is not None:
             verdict = "  ✔" if predicted == self._sample_label else "  ✘"
-        self.sample_label.setText(
+        text = (
             f"{self._sample_source} · {label} · predicted {predicted} "
             f"({100 * float(y[predicted]):.1f} %){verdict}"
         )
+        self.sample_label.setText(text)
+        self.sample_label.setToolTip(text)
 
     def _show_step(self) -> None:
         index, direction = STEPS[self._step]
