@@ -406,7 +406,7 @@ def _check_config(
     path: Path, metadata: dict[str, Any], architecture: dict[str, int]
 ) -> TrainConfig:
     activation = metadata.get("activation")
-    if activation not in ACTIVATIONS:
+    if not isinstance(activation, str) or activation not in ACTIVATIONS:
         raise _damaged(path, f"activation must be one of {sorted(ACTIVATIONS)}, got {activation!r}")
     hyper = metadata.get("hyperparameters", {})
     if not isinstance(hyper, dict):

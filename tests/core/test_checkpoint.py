@@ -131,8 +131,14 @@ def test_round_trip_metadata_and_history(saved: Path) -> None:
 
 def test_file_layout_is_plain_arrays(saved: Path) -> None:
     arrays = read_arrays(saved)  # allow_pickle=False: every member is a plain array
-    assert set(arrays) == {*PARAM_NAMES, "losses", "epoch_iterations", "train_acc", "test_acc",
-                           "metadata"}  # fmt: skip
+    assert set(arrays) == {
+        *PARAM_NAMES,
+        "losses",
+        "epoch_iterations",
+        "train_acc",
+        "test_acc",
+        "metadata",
+    }
     assert arrays["metadata"].dtype == np.uint8
     assert arrays["losses"].dtype == np.float32
     assert arrays["epoch_iterations"].dtype == np.int64
@@ -318,6 +324,7 @@ def test_history_lengths_must_agree(saved: Path, tmp_path: Path) -> None:
         ({"architecture": {"input_size": 784, "hidden_size": 50}}, "output_size"),
         ({"architecture": {"input_size": 784, "hidden_size": True, "output_size": 10}}, "hidden"),
         ({"activation": "tanh"}, "activation"),
+        ({"activation": ["relu"]}, "activation"),
         ({"hyperparameters": {"learning_rate": -1}}, "learning_rate"),
         ({"hyperparameters": {"batch_size": "big"}}, "batch_size"),
         ({"hyperparameters": []}, "hyperparameters"),
