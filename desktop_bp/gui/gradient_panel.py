@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QPainter, QPen, QPixmap
@@ -28,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop_bp.core.trainer import GRADIENT_KEYS
 from desktop_bp.gui import theme
 from desktop_bp.gui.buffers import DecimatingBuffer, ema
-from desktop_bp.gui.plots import LivePlot
+from desktop_bp.gui.plots import LivePlot, decades
 
 #: Colour and line style per key: parameters solid, backward signals dashed, update ratios
 #: dotted; first layer in cool colours, second in warm ones.
@@ -93,6 +94,15 @@ class GradientPlot(LivePlot):
                 curve.setData(x, self.buffer.y(key))
         self.settle_range()
         self.dirty = False
+
+    def _x_data_end(self) -> float:
+        return float(self.buffer.x[-1]) if len(self.buffer) else 0.0
+
+    def _y_range(self) -> tuple[float, float] | None:
+        shown = [self.buffer.y(k) for k, c in self.curves.items() if c.isVisible()]
+        if not shown or not len(self.buffer):
+            return None
+        return decades(np.concatenate(shown))
 
     def _hover_text(self, x: float) -> tuple[str, float]:
         i = self._nearest(self.buffer.x, x)
@@ -228,3 +238,4 @@ class GradientPanel(QFrame):
         curve.setVisible(visible)
         if visible:
             curve.setData(self.buffer.x, self.buffer.y(key))
+        self.plot.settle_range()

@@ -332,6 +332,8 @@ class MainWindow(QMainWindow):
         self._last_test_acc = None
         for view in self._views:
             view.clear_data()
+        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
+            plot.set_x_extent(0)
         self.status.set_iteration(0)
         self.status.set_accuracy(None)
         self.run_controls.show_idle()
@@ -390,6 +392,8 @@ class MainWindow(QMainWindow):
         self.loss_plot.set_history(session.history)
         self.accuracy_plot.set_history(session.history)
         self.gradient_panel.clear_data()
+        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
+            plot.set_x_extent(session.iterations_done)
         self._last_test_acc = session.history.test_acc[-1] if session.history.test_acc else None
         if checkpoint.test_acc is not None:
             self._last_test_acc = checkpoint.test_acc
@@ -443,6 +447,8 @@ class MainWindow(QMainWindow):
             0.0,
             False,
         )
+        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
+            plot.set_x_extent(trainer.config.iterations)
         self.banner.dismiss()
         self.render_budget.reset()
         self.render_budget.enabled = True

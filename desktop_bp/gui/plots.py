@@ -6,6 +6,7 @@ Data arrive through ``add_*`` (cheap: numpy appends) and reach the screen only i
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Sequence
 
@@ -13,7 +14,15 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QFrame,
+    QGraphicsItem,
+    QHBoxLayout,
+    QLabel,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_bp.core.trainer import TrainingHistory
 from desktop_bp.gui import theme
@@ -22,6 +31,28 @@ from desktop_bp.gui.buffers import GrowingBuffer, ema
 #: Smoothing of the loss curve: an exponential moving average with this weight on the newest
 #: step (about the last 1/alpha steps count).
 LOSS_EMA_ALPHA = 0.02
+
+
+def nice_ceil(value: float) -> float:
+    """The smallest of 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8 (x 10^k) that is >= value > 0."""
+    if not math.isfinite(value) or value <= 0:
+        return 1.0
+    exponent = math.floor(math.log10(value))
+    for step in (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10):
+        candidate = step * 10.0**exponent
+        if candidate >= value * (1 - 1e-12):
+            return candidate
+    return 10.0 ** (exponent + 1)
+
+
+def decades(values: np.ndarray) -> tuple[float, float] | None:
+    """(floor, ceil) of log10 over the positive finite ``values``, at least one decade apart."""
+    positive = values[np.isfinite(values) & (values > 0)]
+    if positive.size == 0:
+        return None
+    lo = math.floor(math.log10(float(positive.min())))
+    hi = math.ceil(math.log10(float(positive.max())))
+    return float(lo), float(max(hi, lo + 1))
 
 
 def faint(colour: str, alpha: int) -> QColor:
@@ -59,9 +90,15 @@ class PlotCard(QFrame):
 
 
 class LivePlot(pg.PlotWidget):
-    """A PlotWidget with the bounded-buffer options and a hover cursor.
+    """A PlotWidget with the bounded-buffer options, a hover cursor and a steady frame.
 
-    Subclasses implement ``_hover_text(x) -> str``; ``hoverText(str)`` carries it out.
+    The view range is not pyqtgraph's auto-range (which moves, and so re-lays out both axes,
+    on every update): the x axis spans the whole run (``set_x_extent``) and the y axis snaps
+    to round values, so the frame changes only now and then. Zooming or panning stops the
+    following; a double click resumes it.
+
+    Subclasses implement ``_hover_text(x)`` and ``_y_range()``; ``hoverText(str)`` carries
+    the read-out.
     """
 
     hoverText = Signal(str)
@@ -77,6 +114,11 @@ class LivePlot(pg.PlotWidget):
         item.showGrid(x=True, y=True, alpha=0.15)
         item.setMenuEnabled(True)
         item.hideButtons()
+        item.vb.disableAutoRange()
+        item.vb.sigRangeChangedManually.connect(self._on_manual_range)
+        self.following = True
+        self.x_extent = 0.0
+        self._applied_range: tuple | None = None
         for axis in ("left", "bottom"):
             item.getAxis(axis).setTextPen(theme.AXIS_TEXT)
             item.getAxis(axis).setPen(theme.GRID)
@@ -94,10 +136,44 @@ class LivePlot(pg.PlotWidget):
         if self.cost_sink is not None:
             self.cost_sink(time.thread_time() - started)
 
+    # -- the frame ------------------------------------------------------------------------
+    def set_x_extent(self, end: float) -> None:
+        """Make the x axis reach ``end`` (the run's last iteration) from the start."""
+        self.x_extent = float(end)
+        self.dirty = True
+
+    def follow(self) -> None:
+        """Go back to the automatic frame (after the user zoomed or panned)."""
+        self.following = True
+        self._applied_range = None
+        self.settle_range()
+
+    def _on_manual_range(self, *_: object) -> None:
+        self.following = False
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.follow()
+        super().mouseDoubleClickEvent(event)
+
+    def _x_data_end(self) -> float:
+        return 0.0
+
+    def _y_range(self) -> tuple[float, float] | None:
+        raise NotImplementedError
+
     def settle_range(self) -> None:
-        """Apply the auto-range now, after ``setData``: otherwise pyqtgraph does it while
-        painting, which changes the range and paints the plot a second time."""
-        self.getPlotItem().vb.prepareForPaint()
+        """Set the frame for the current data, if it changed (call after ``setData``)."""
+        if not self.following:
+            return
+        x_end = max(self.x_extent, self._x_data_end(), 1.0)
+        y = self._y_range()
+        if y is None:
+            return
+        wanted = ((0.0, x_end), y)
+        if wanted == self._applied_range:
+            return
+        self._applied_range = wanted
+        self.getPlotItem().vb.setRange(xRange=wanted[0], yRange=wanted[1], padding=0.02)
 
     def set_axis_label(self, axis: str, text: str, units: str | None = None) -> None:
         self.getPlotItem().setLabel(axis, text, units=units, color=theme.AXIS_TEXT)
@@ -149,6 +225,7 @@ class LossPlot(LivePlot):
         item = self.getPlotItem()
         self.set_axis_label("bottom", "iteration")
         self.set_axis_label("left", "loss")
+        self.log_y = False
         self.raw = GrowingBuffer(4096)
         self.smooth = GrowingBuffer(4096)
         self.raw_curve = item.plot(pen=pg.mkPen(faint(theme.LOSS, 70), width=1), name="loss")
@@ -180,8 +257,23 @@ class LossPlot(LivePlot):
         n = len(history.losses)
         self.add(np.arange(1, n + 1), history.losses)
 
+    def _x_data_end(self) -> float:
+        return float(self.raw.x[-1]) if len(self.raw) else 0.0
+
+    def _y_range(self) -> tuple[float, float] | None:
+        if not len(self.raw):
+            return None
+        y = self.raw.y
+        if self.log_y:
+            return decades(y)
+        finite = y[np.isfinite(y)]
+        return (0.0, nice_ceil(float(finite.max()))) if finite.size else None
+
     def set_log_scale(self, on: bool) -> None:
+        self.log_y = bool(on)
         self.getPlotItem().setLogMode(y=on)
+        self._applied_range = None
+        self.settle_range()
         self.set_axis_label("left", "loss (log scale)" if on else "loss")
 
     def refresh(self) -> None:
@@ -212,6 +304,8 @@ class AccuracyPlot(LivePlot):
         item.getAxis("left").enableAutoSIPrefix(False)
         self.legend = item.addLegend(offset=(-10, -10), labelTextColor=theme.TEXT)
         self.legend.setBrush(faint(theme.CARD, 220))
+        # Painted from a pixmap cache: the legend never changes during a run.
+        self.legend.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.iterations: list[int] = []
         self.train_acc: list[float] = []
         self.test_acc: list[float] = []
@@ -259,6 +353,16 @@ class AccuracyPlot(LivePlot):
         self.test_curve.setData(x, np.asarray(self.test_acc))
         self.settle_range()
         self.dirty = False
+
+    def _x_data_end(self) -> float:
+        return float(self.iterations[-1]) if self.iterations else 0.0
+
+    def _y_range(self) -> tuple[float, float] | None:
+        if not self.iterations:
+            return None
+        lo = min(min(self.train_acc), min(self.test_acc))
+        hi = max(max(self.train_acc), max(self.test_acc))
+        return (max(0.0, math.floor((lo - 1) / 5) * 5), min(100.0, math.ceil((hi + 1) / 5) * 5))
 
     def _hover_text(self, x: float) -> tuple[str, float]:
         i = self._nearest(np.asarray(self.iterations, dtype=np.float64), x)
