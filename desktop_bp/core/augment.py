@@ -54,6 +54,8 @@ class AugmentParams:
     max_shift: translation in pixels along each axis (+-).
     max_rotation: rotation in degrees (+-).
     scale: (smallest, largest) zoom factor.
+    scale_per_axis: draw the zoom of rows and columns independently (as Keras'
+        ``zoom_range`` does), so digits also get narrower or wider, not only bigger.
     max_shear: horizontal shear, columns per row (+-); handwriting slants.
     thickness: (min, max) stroke change; positive blends towards a one-pixel dilation
         (thicker), negative towards an erosion (thinner); 0 leaves strokes alone.
@@ -66,6 +68,7 @@ class AugmentParams:
     max_shift: float = 2.0
     max_rotation: float = 12.0
     scale: tuple[float, float] = (0.85, 1.15)
+    scale_per_axis: bool = False
     max_shear: float = 0.15
     thickness: tuple[float, float] = (-0.4, 0.6)
     elastic: float = 0.0
@@ -73,7 +76,9 @@ class AugmentParams:
 
 DEFAULT_PARAMS = AugmentParams()
 #: No change at all (``augment_batch`` returns an exact copy): for tests and comparisons.
-IDENTITY_PARAMS = AugmentParams(0.0, 0.0, (1.0, 1.0), 0.0, (0.0, 0.0), 0.0)
+IDENTITY_PARAMS = AugmentParams(
+    max_shift=0.0, max_rotation=0.0, scale=(1.0, 1.0), max_shear=0.0, thickness=(0.0, 0.0)
+)
 
 
 def random_inverse_affines(
@@ -82,11 +87,11 @@ def random_inverse_affines(
     """Draw ``batch`` transforms; return their inverses as (matrices (batch, 2, 2), shifts
     (batch, 2)) in (row, column) order, so source = M @ (out - pivot - shift) + pivot."""
     angle = np.deg2rad(rng.uniform(-params.max_rotation, params.max_rotation, batch))
-    zoom = rng.uniform(params.scale[0], params.scale[1], batch)
+    zoom = rng.uniform(params.scale[0], params.scale[1], (batch, 2 if params.scale_per_axis else 1))
     shear = rng.uniform(-params.max_shear, params.max_shear, batch)
     shift = rng.uniform(-params.max_shift, params.max_shift, (batch, 2))
     cos, sin = np.cos(angle), np.sin(angle)
-    # Forward map on (row, column) vectors = zoom * R @ Shear. With rows growing downwards,
+    # Forward map on (row, column) vectors = R @ Shear @ Zoom. With rows growing downwards,
     # R = [[cos, -sin], [sin, cos]] turns the digit counter-clockwise on screen.
     forward = np.empty((batch, 2, 2))
     forward[:, 0, 0] = cos
@@ -97,7 +102,7 @@ def random_inverse_affines(
     shear_m[:, 0, 0] = 1.0
     shear_m[:, 1, 1] = 1.0
     shear_m[:, 1, 0] = shear  # column += shear * row: a slant
-    forward = zoom[:, None, None] * forward @ shear_m
+    forward = forward @ shear_m * zoom[:, None, :]  # scales the columns: diag(zoom) on the right
     return np.linalg.inv(forward).astype(np.float32), shift.astype(np.float32)
 
 

@@ -220,7 +220,7 @@ class DrawingPad(QWidget):
         grid.addWidget(_heading("Probabilities"), 6, 0, 1, 2)
         grid.addWidget(self.bars, 7, 0, 1, 2)
         grid.setRowStretch(7, 1)
-        card.setMinimumWidth(240)
+        card.setMinimumWidth(290)
 
         top = QHBoxLayout()
         top.setSpacing(10)
@@ -367,7 +367,7 @@ class DrawingPad(QWidget):
                 gradient = self._net.input_gradient(batch, digit).reshape(28, 28)
         self.input_view.set_image(x, gradient)
         self.saliency_legend.setText(
-            f"<span style='color:#ef5350'>■</span> raises · "
+            f"<span style='color:#ef5350'>■</span> raises  "
             f"<span style='color:#4291f5'>■</span> lowers the score of {digit}"
             if gradient is not None
             else "28 × 28 pixels, as fed to Affine1"
@@ -396,9 +396,7 @@ class DrawingPad(QWidget):
         label.setFont(font)
         if self._net is None:
             label.setText(TRAIN_PROMPT)
-            self.probability_label.setText(
-                "the pad predicts with the latest weights" if empty else "no network yet"
-            )
+            self.probability_label.setText("" if empty else "no network to ask yet")
         else:
             label.setText(DRAW_PROMPT)
             self.probability_label.setText("on the black square")

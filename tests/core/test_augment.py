@@ -97,6 +97,20 @@ def test_transforms_pivot_on_the_mnist_centre():
     assert out[14, 14] == pytest.approx(1.0, abs=1e-4)
 
 
+def test_per_axis_zoom_changes_the_aspect_ratio():
+    inverse, _ = random_inverse_affines(
+        400, np.random.default_rng(0), replace(IDENTITY_PARAMS, scale=(0.8, 1.2))
+    )
+    assert np.allclose(inverse[:, 0, 0], inverse[:, 1, 1])  # one zoom for both axes
+    inverse, _ = random_inverse_affines(
+        400,
+        np.random.default_rng(0),
+        replace(IDENTITY_PARAMS, scale=(0.8, 1.2), scale_per_axis=True),
+    )
+    assert np.abs(inverse[:, 0, 0] - inverse[:, 1, 1]).max() > 0.2
+    assert np.allclose(inverse[:, 0, 1], 0) and np.allclose(inverse[:, 1, 0], 0)
+
+
 def test_thickness_blends_towards_dilation_and_erosion():
     image = np.zeros((2, 784), np.float32)
     image.reshape(2, 28, 28)[:, 10:14, 5:20] = 1.0
