@@ -37,8 +37,14 @@ def valid(folder: Path) -> bytes:
     net = TwoLayerNet(5, 3, 2, 0.5, dtype=np.float32, rng=np.random.default_rng(0))
     history = TrainingHistory([2.0, 1.0], [1, 2], [0.5, 0.75], [0.5, 0.5])
     path = folder / "valid.npz"
-    save_checkpoint(path, net, config=TrainConfig(hidden_size=3), dataset="embedded",
-                    iterations_done=2, history=history)  # fmt: skip
+    save_checkpoint(
+        path,
+        net,
+        config=TrainConfig(hidden_size=3),
+        dataset="embedded",
+        iterations_done=2,
+        history=history,
+    )
     return path.read_bytes()
 
 
@@ -70,8 +76,10 @@ def test_random_bytes(folder: Path, data: bytes) -> None:
 
 
 @FAST
-@given(prefix=st.sampled_from([b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", b"\x80\x04"]),
-       rest=st.binary(max_size=2048))  # fmt: skip
+@given(
+    prefix=st.sampled_from([b"PK\x03\x04", b"PK\x05\x06", b"\x93NUMPY", b"\x80\x04"]),
+    rest=st.binary(max_size=2048),
+)
 def test_random_bytes_behind_real_magic(folder: Path, prefix: bytes, rest: bytes) -> None:
     """Zip, empty-zip, .npy and pickle magic numbers lead the loader down each code path."""
     assert load_bytes(folder, prefix + rest) is None
