@@ -256,7 +256,8 @@ class DrawingPad(QWidget):
     ) -> None:
         """Predict with copies of ``params`` (W1 (784, h), b1 (h,), W2 (h, 10), b2 (10,)) on a
         TwoLayerNet of the pad's own; None removes the network. Raises ValueError for
-        parameters that do not fit a 784-input, 10-class network."""
+        parameters that do not fit a 784-input, 10-class network or are not finite (the
+        previous network, if any, is kept)."""
         if params is None:
             self._net = None
         else:
@@ -268,9 +269,13 @@ class DrawingPad(QWidget):
                 raise ValueError(
                     f"the drawing pad needs W2 of shape ({w1.shape[1]}, 10), got {w2.shape}"
                 )
-            net = TwoLayerNet(
-                INPUT_PIXELS, w1.shape[1], CLASSES, activation=activation, dtype=np.float64
-            )
+            net = self._net
+            # Weights stream in ~20 times a second while training: reuse the network when
+            # only the numbers changed.
+            if net is None or net.hidden_size != w1.shape[1] or net.activation != activation:
+                net = TwoLayerNet(
+                    INPUT_PIXELS, w1.shape[1], CLASSES, activation=activation, dtype=np.float64
+                )
             net.set_params(params)  # copies, and checks shapes and finiteness
             self._net = net
         self._schedule()

@@ -215,6 +215,11 @@ def test_parameters_that_do_not_fit_are_refused(pad):
     with pytest.raises(ValueError, match="NaN"):
         pad.set_network_params(bad, "relu")
     assert not pad.has_network
+    good = TwoLayerNet(784, 20, 10, rng=np.random.default_rng(0)).params
+    pad.set_network_params(good, "relu")
+    with pytest.raises(ValueError, match="NaN"):
+        pad.set_network_params(bad, "relu")
+    assert pad.has_network  # the last good weights stay
 
 
 def test_sigmoid_networks_work_too(qtbot, pad):
