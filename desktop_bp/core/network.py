@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 from numpy.typing import NDArray
 
-from desktop_bp.core.functions import numerical_gradient
+from desktop_bp.core.functions import numerical_gradient, sigmoid
 from desktop_bp.core.layers import Affine, ReLU, Sigmoid, SoftmaxWithLoss
 
 ACTIVATIONS = {"relu": ReLU, "sigmoid": Sigmoid}
@@ -107,9 +107,28 @@ class TwoLayerNet:
         labels = t.argmax(axis=1) if t.ndim != 1 else t
         correct = 0
         for start in range(0, x.shape[0], batch_size):
-            y = self.predict(x[start : start + batch_size])
-            correct += int(np.sum(y.argmax(axis=1) == labels[start : start + batch_size]))
+            predicted = self.predict_labels(x[start : start + batch_size])
+            correct += int(np.count_nonzero(predicted == labels[start : start + batch_size]))
         return correct / max(x.shape[0], 1)
+
+    def predict_labels(self, x: NDArray) -> NDArray:
+        """argmax of ``predict(x)``, shape (batch,).
+
+        Inference only: the same arithmetic as the layers' forward passes, but without their
+        caches (ReLU mask, Affine input), with bias and activation applied in place. Accuracy
+        over 10,000 images each epoch is a third of a training run's work, and it runs in a
+        second thread, where less Python time means less waiting for the GIL.
+        """
+        p = self.params
+        h = x.reshape(x.shape[0], -1) @ p["W1"]
+        h += p["b1"]
+        if self.activation == "relu":
+            np.maximum(h, 0, out=h)
+        else:
+            h = sigmoid(h)
+        y = h @ p["W2"]
+        y += p["b2"]
+        return y.argmax(axis=1)
 
     def numerical_gradient(self, x: NDArray, t: NDArray) -> dict[str, NDArray]:
         def loss_w(_: NDArray) -> float:

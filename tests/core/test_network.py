@@ -120,3 +120,10 @@ def test_accuracy_counts_correct_predictions():
     x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 3.0]])
     assert net.accuracy(x, np.array([0, 1, 1, 1]), batch_size=3) == 0.75
     assert net.accuracy(x, np.eye(2)[[0, 1, 0, 1]]) == 1.0
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid"])
+def test_predict_labels_agrees_with_the_layers(rng, activation):
+    net = TwoLayerNet(784, 30, 10, activation=activation, rng=rng, weight_init_std=0.1)
+    x = rng.random((64, 784))
+    np.testing.assert_array_equal(net.predict_labels(x), net.predict(x).argmax(axis=1))
