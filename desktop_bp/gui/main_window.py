@@ -53,10 +53,10 @@ from desktop_bp.gui.worker import DIVERGED, FAILED, STOPPED
 
 #: Repaint timer period: ~30 Hz.
 TICK_MS = 33
-#: Progress bar and status bar text: every this many ticks (~10 Hz).
-STATUS_EVERY = 3
+#: Progress bar and status bar text: every this many ticks (~8 Hz).
+STATUS_EVERY = 4
 #: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
-RENDER_SHARE = 0.08
+RENDER_SHARE = 0.06
 WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
 
 
@@ -447,8 +447,11 @@ class MainWindow(QMainWindow):
             0.0,
             False,
         )
+        for view in self._views:
+            view.refresh()
         for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
             plot.set_x_extent(trainer.config.iterations)
+            plot.prepare_frame()
         self.banner.dismiss()
         self.render_budget.reset()
         self.render_budget.enabled = True

@@ -31,6 +31,8 @@ from desktop_bp.gui.buffers import GrowingBuffer, ema
 #: Smoothing of the loss curve: an exponential moving average with this weight on the newest
 #: step (about the last 1/alpha steps count).
 LOSS_EMA_ALPHA = 0.02
+#: At most about this many points of the smoothed loss are drawn.
+SMOOTH_POINTS = 800
 
 
 def nice_ceil(value: float) -> float:
@@ -122,6 +124,9 @@ class LivePlot(pg.PlotWidget):
         for axis in ("left", "bottom"):
             item.getAxis(axis).setTextPen(theme.AXIS_TEXT)
             item.getAxis(axis).setPen(theme.GRID)
+            # Drawn from a pixmap unless the frame changed: the tick labels cost ~1.5 ms of
+            # text layout per axis and repaint, and the frame is steady (see settle_range).
+            item.getAxis(axis).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.setMinimumSize(220, 150)
         self._cursor = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen(theme.GRID, width=1))
         self._cursor.setZValue(-5)
@@ -141,6 +146,13 @@ class LivePlot(pg.PlotWidget):
         """Make the x axis reach ``end`` (the run's last iteration) from the start."""
         self.x_extent = float(end)
         self.dirty = True
+
+    def prepare_frame(self) -> None:
+        """Set the frame and repaint now (at the start of a run, before the training thread
+        competes for the GIL), so the first data points don't move the axes."""
+        self._applied_range = None
+        self.settle_range()
+        self.viewport().repaint()
 
     def follow(self) -> None:
         """Go back to the automatic frame (after the user zoomed or panned)."""
@@ -168,7 +180,7 @@ class LivePlot(pg.PlotWidget):
         x_end = max(self.x_extent, self._x_data_end(), 1.0)
         y = self._y_range()
         if y is None:
-            return
+            y = self.getPlotItem().vb.viewRange()[1]
         wanted = ((0.0, x_end), y)
         if wanted == self._applied_range:
             return
@@ -261,9 +273,8 @@ class LossPlot(LivePlot):
         return float(self.raw.x[-1]) if len(self.raw) else 0.0
 
     def _y_range(self) -> tuple[float, float] | None:
-        if not len(self.raw):
-            return None
-        y = self.raw.y
+        # Empty: a fresh network's loss starts near ln(10) = 2.3, so the frame is ready for it.
+        y = self.raw.y if len(self.raw) else np.array([0.01, 2.4])
         if self.log_y:
             return decades(y)
         finite = y[np.isfinite(y)]
@@ -278,7 +289,14 @@ class LossPlot(LivePlot):
 
     def refresh(self) -> None:
         self.raw_curve.setData(self.raw.x, self.raw.y)
-        self.smooth_curve.setData(self.smooth.x, self.smooth.y)
+        # The average is smooth: ~800 points draw it exactly, and a 2 px pen over thousands
+        # of points costs several milliseconds per repaint.
+        x, y = self.smooth.x, self.smooth.y
+        step = max(1, x.shape[0] // SMOOTH_POINTS)
+        if step > 1:
+            x = np.append(x[::step], x[-1])
+            y = np.append(y[::step], y[-1])
+        self.smooth_curve.setData(x, y)
         self.settle_range()
         self.dirty = False
 
@@ -358,11 +376,12 @@ class AccuracyPlot(LivePlot):
         return float(self.iterations[-1]) if self.iterations else 0.0
 
     def _y_range(self) -> tuple[float, float] | None:
+        # Up to 100 %, from the lowest accuracy rounded down to 10 %: the frame changes only
+        # when a new low appears (in practice at the first evaluation).
         if not self.iterations:
-            return None
+            return (0.0, 100.0)
         lo = min(min(self.train_acc), min(self.test_acc))
-        hi = max(max(self.train_acc), max(self.test_acc))
-        return (max(0.0, math.floor((lo - 1) / 5) * 5), min(100.0, math.ceil((hi + 1) / 5) * 5))
+        return (max(0.0, math.floor((lo - 0.5) / 10) * 10), 100.0)
 
     def _hover_text(self, x: float) -> tuple[str, float]:
         i = self._nearest(np.asarray(self.iterations, dtype=np.float64), x)

@@ -63,7 +63,8 @@ class TrainingRunner(QObject):
         # is blocked in wait() (shutdown on close).
         worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
         worker.finished.connect(self._on_worker_finished)
-        worker.snapshotReady.connect(self._on_snapshot)
+        # Signal to signal: re-emitted in the GUI thread without a Python hop.
+        worker.snapshotReady.connect(self.snapshotReceived)
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)
         thread.finished.connect(self._on_thread_finished)
@@ -108,10 +109,6 @@ class TrainingRunner(QObject):
         return finished
 
     # -- slots (GUI thread) -------------------------------------------------------------------
-    @Slot(object)
-    def _on_snapshot(self, snapshot: object) -> None:
-        self.snapshotReceived.emit(snapshot)
-
     @Slot()
     def _on_paused(self) -> None:
         self.pausedChanged.emit(True)
