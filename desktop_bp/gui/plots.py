@@ -63,6 +63,21 @@ def faint(colour: str, alpha: int) -> QColor:
     return c
 
 
+class ScientificLogAxis(pg.AxisItem):
+    """Log-mode tick labels: 1e-4, 1e-3 … below 1, plain numbers from 1 up (pyqtgraph's own
+    mix 0.001 and 10⁻⁵ on one axis)."""
+
+    def logTickStrings(self, values, scale, spacing):
+        strings = []
+        for v in values:
+            value = 10.0**v * scale
+            if value >= 1:
+                strings.append(f"{value:g}")
+            else:
+                strings.append(f"{value:.0e}".replace("e-0", "e-"))
+        return strings
+
+
 class PlotCard(QFrame):
     """A card: title, read-out and optional header widgets above a plot."""
 
@@ -106,7 +121,7 @@ class LivePlot(pg.PlotWidget):
     hoverText = Signal(str)
 
     def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(parent, axisItems={"left": ScientificLogAxis("left")})
         #: Called with the GUI thread's CPU seconds spent in each repaint (the render budget).
         self.cost_sink: Callable[[float], None] | None = None
         self.setObjectName(object_name)
