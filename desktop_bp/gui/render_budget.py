@@ -11,25 +11,32 @@ slowing training down.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 
 class RenderBudget:
-    def __init__(self, share: float = 0.08, burst: float = 0.03) -> None:
+    def __init__(
+        self,
+        share: float = 0.08,
+        burst: float = 0.03,
+        clock: Callable[[], float] = time.perf_counter,
+    ) -> None:
         if not 0 < share <= 1:
             raise ValueError(f"share must be in (0, 1], got {share}")
         self.share = share
         self.burst = burst
+        self._clock = clock
         self.enabled = False
         self.spent = 0.0  # CPU seconds charged since reset (for benchmarks)
         self.reset()
 
     def reset(self) -> None:
         self._tokens = self.burst
-        self._last = time.perf_counter()
+        self._last = self._clock()
         self.spent = 0.0
 
     def _refill(self) -> None:
-        now = time.perf_counter()
+        now = self._clock()
         self._tokens = min(self.burst, self._tokens + (now - self._last) * self.share)
         self._last = now
 
