@@ -3,8 +3,16 @@
 A network trained on 8,000 MNIST digits learns those exact pixel positions; people draw their
 digits a little rotated, shifted, bigger, thinner. Showing every minibatch slightly warped
 teaches the tolerance the drawing pad needs. :func:`augment_batch` is called by the trainer on
-each minibatch (``TrainConfig.augment``), so it must cost well under a training step (about a
-millisecond for 100 images; ``tests/core/test_augment.py`` and the pendigits benchmark time it).
+each minibatch (``TrainConfig.augment``), so it must cost little next to a training step
+(1.8 ms median for 100 images on a busy 2-vCPU VM; ``benchmarks/pendigits_accuracy.py`` times
+it, ``tests/core/test_augment.py`` guards it loosely).
+
+What the defaults buy, with the book's 784-50-10 network and 10,000 steps on the embedded
+8,000 digits: MNIST test accuracy 0.9455 -> 0.967, and real pen trajectories replayed on the
+pad (pendigits) 0.736 -> 0.753. Measured and left off: elastic distortion (1.4 px RMS: MNIST
+0.951, pendigits 0.72 — too much wobble for 50 hidden units in 10,000 steps), per-axis zoom,
+twice the shear, and no thickness jitter (each within 0.02 of the defaults, none better on
+MNIST).
 
 How: every output pixel is mapped back through its image's inverse affine transform and read
 from the source by bilinear interpolation — one vectorised gather over the whole batch, on a
