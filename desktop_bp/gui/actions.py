@@ -58,10 +58,12 @@ def create_actions(parent: QWidget) -> WindowActions:
             "network if its architecture and data set are unchanged",
         ),
         pause=_action(parent, "&Pause", ["Space"], "Pause or resume training"),
+        # Not plain Esc: the drawing pad clears its canvas with Esc, and that must never
+        # stop a run by accident.
         stop=_action(
             parent,
             "&Stop",
-            ["Esc"],
+            ["Shift+Esc"],
             "Stop training (the weights so far are kept) or cancel a download",
         ),
         reset=_action(

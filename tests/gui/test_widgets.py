@@ -124,8 +124,11 @@ def test_shortcuts_train_pause_stop(make_window, qtbot):
         qtbot.keyClick(window, Qt.Key.Key_Space)
     assert window.is_paused
     assert window.run_controls.pause_button.text() == "Resume"
+    qtbot.keyClick(window, Qt.Key.Key_Escape)  # plain Esc belongs to the drawing pad
+    qtbot.wait(100)
+    assert window.is_training
     with qtbot.waitSignal(window.trainingFinished, timeout=5000) as blocker:
-        qtbot.keyClick(window, Qt.Key.Key_Escape)
+        qtbot.keyClick(window, Qt.Key.Key_Escape, Qt.KeyboardModifier.ShiftModifier)
     assert blocker.args == ["stopped"]
     for action in (window.ui_actions.train, window.ui_actions.pause, window.ui_actions.stop):
         assert "(" in action.toolTip()  # the shortcut is shown
