@@ -140,7 +140,7 @@ class GradientPanel(QFrame):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.verticalHeader().setDefaultSectionSize(21)
         self.value_items: dict[str, QTableWidgetItem] = {}
         self.name_items: dict[str, QTableWidgetItem] = {}
         for row, (key, description) in enumerate(GRADIENT_KEYS.items()):
@@ -165,9 +165,9 @@ class GradientPanel(QFrame):
         self.table.setSizeAdjustPolicy(QAbstractItemView.SizeAdjustPolicy.AdjustToContents)
 
         caption = QLabel(
-            f"RMS per element, smoothed (EMA α = {GRADIENT_EMA_ALPHA}). dW, db: parameter "
-            "gradients. dout: the gradient arriving at a layer on the way back. "
-            "update/W: lr·|dW| / |W|, about 1e-3 is healthy.",
+            f"RMS per element, smoothed (EMA α = {GRADIENT_EMA_ALPHA}). dout: the gradient "
+            "arriving at a layer on the way back. update/W = lr·|dW| / |W|; about 1e-3 is "
+            "healthy.",
             objectName="hint",
         )
         caption.setWordWrap(True)

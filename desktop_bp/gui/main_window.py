@@ -560,6 +560,9 @@ class MainWindow(QMainWindow):
         if self.loader.dataset_for(source) is not None:
             self._show_dataset_sizes(source, self.loader.dataset_for(source))
             return
+        if source not in core_data.SOURCES and not Path(source).is_dir():
+            self.settings_panel.set_dataset_info(f"Folder not found: {source}")
+            return
         if source in core_data.DOWNLOADABLE and not self._downloaded(source):
             self.settings_panel.set_dataset_info(
                 f"{self._source_title(source)}. Downloads when you click Train."

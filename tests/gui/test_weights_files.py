@@ -104,3 +104,15 @@ def test_recent_files_persist(trained, make_window, tmp_path):
     assert other.recent.paths[0] == str(path.resolve())
     labels = [a.text() for a in other.recent.menu.actions() if a.text()]
     assert any("a.npz" in text for text in labels)
+
+
+def test_checkpoint_from_a_missing_folder_loads_quietly(trained, make_window, tmp_path):
+    trained.session.dataset = str(tmp_path / "gone")
+    path = tmp_path / "w.npz"
+    assert trained.save_weights(path)
+    other = make_window()
+    assert other.load_weights(path)
+    assert other.errors.calls == []
+    assert other.settings_panel.source == str(tmp_path / "gone")
+    assert "Folder not found" in other.settings_panel.dataset_info.text()
+    assert not other.loader.is_loading
