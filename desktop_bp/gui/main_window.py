@@ -55,6 +55,10 @@ from desktop_bp.gui.worker import DIVERGED, FAILED, STOPPED
 TICK_MS = 33
 #: Progress bar and status bar text: every this many ticks (~8 Hz).
 STATUS_EVERY = 4
+#: While training, each plot (loss, accuracy, gradients) is redrawn at most this often (s):
+#: every redraw hands the GIL back and forth with the training thread many times, which costs
+#: the training far more than the redraw's own CPU time.
+REFRESH_INTERVALS = (0.2, 0.5, 0.5)
 #: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
 RENDER_SHARE = 0.06
 WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
@@ -97,6 +101,7 @@ class MainWindow(QMainWindow):
         self._status_dirty = False
         self._next_view = 0
         self._ticks = 0
+        self._last_refresh = [0.0] * 3
         self.render_budget = RenderBudget(RENDER_SHARE)
         self._draw_widget: QWidget | None = None
 
@@ -698,14 +703,21 @@ class MainWindow(QMainWindow):
         # only within the render budget while training.
         if not self.render_budget.allow():
             return
+        now = time.perf_counter()
+        training = self.runner.is_running
         for _ in range(len(self._views)):
-            view = self._views[self._next_view]
-            self._next_view = (self._next_view + 1) % len(self._views)
-            if view.dirty:
-                started = time.thread_time()
-                view.refresh()
-                self.render_budget.spend(time.thread_time() - started)
-                return
+            index = self._next_view
+            view = self._views[index]
+            self._next_view = (index + 1) % len(self._views)
+            if not view.dirty:
+                continue
+            if training and now - self._last_refresh[index] < REFRESH_INTERVALS[index]:
+                continue
+            self._last_refresh[index] = now
+            started = time.thread_time()
+            view.refresh()
+            self.render_budget.spend(time.thread_time() - started)
+            return
         if not self.runner.is_running and not self._status_dirty:
             self._timer.stop()
 
@@ -714,8 +726,10 @@ class MainWindow(QMainWindow):
 
     def refresh_now(self) -> None:
         """Repaint everything pending at once (tests, screenshots)."""
-        for _ in range(len(self._views) + 1):
-            self._tick()
+        for view in self._views:
+            if view.dirty:
+                view.refresh()
+        self._tick()
 
     # == state of the controls =================================================================
     def _update_actions(self) -> None:

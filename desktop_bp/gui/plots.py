@@ -132,6 +132,8 @@ class LivePlot(pg.PlotWidget):
         item.setMenuEnabled(True)
         item.hideButtons()
         item.vb.disableAutoRange()
+        # The ViewBox paints nothing itself (no border): skip its Python paint() call.
+        item.vb.setFlag(QGraphicsItem.GraphicsItemFlag.ItemHasNoContents, True)
         item.vb.sigRangeChangedManually.connect(self._on_manual_range)
         self.following = True
         self.x_extent = 0.0

@@ -16,16 +16,22 @@ class StatusFields:
         for label in (self.dataset, self.iteration, self.accuracy):
             bar.addPermanentWidget(label)
 
+    @staticmethod
+    def _set(label: QLabel, text: str) -> None:
+        if label.text() != text:
+            label.setText(text)
+
     def set_dataset(self, name: str, train: int | None = None, test: int | None = None) -> None:
         sizes = f" · {train:,} train / {test:,} test" if train is not None else ""
-        self.dataset.setText(f"{name}{sizes}")
+        self._set(self.dataset, f"{name}{sizes}")
 
     def set_iteration(self, done: int, target: int | None = None) -> None:
-        self.iteration.setText(
-            f"Iteration {done:,} / {target:,}" if target else f"Iteration {done:,}"
+        self._set(
+            self.iteration, f"Iteration {done:,} / {target:,}" if target else f"Iteration {done:,}"
         )
 
     def set_accuracy(self, test_acc: float | None) -> None:
-        self.accuracy.setText(
-            "Test accuracy –" if test_acc is None else f"Test accuracy {test_acc:.2%}"
+        self._set(
+            self.accuracy,
+            "Test accuracy –" if test_acc is None else f"Test accuracy {test_acc:.2%}",
         )
