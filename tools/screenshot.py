@@ -4,7 +4,8 @@ Usage::
 
     python tools/screenshot.py [OUTPUT_DIR] [--iterations 1500] [--size 1280x800]
 
-Writes ``main_window.png`` into OUTPUT_DIR (default ``docs/screenshots``). Uses the offscreen
+Writes ``main_window.png`` (after the run) and ``main_window_paused.png`` (paused half-way)
+into OUTPUT_DIR (default ``docs/screenshots``). Uses the offscreen
 Qt platform and a temporary settings folder, so it neither needs a display nor touches your
 settings.
 """
@@ -46,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     window.settings_panel.iterations.setValue(args.iterations)
     window.show()
 
+    args.output.mkdir(parents=True, exist_ok=True)
     loop = QEventLoop()
     outcome: list[str] = []
 
@@ -53,22 +55,40 @@ def main(argv: list[str] | None = None) -> int:
         outcome.append(reason)
         loop.quit()
 
+    def settle(seconds: float) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            app.processEvents()
+            time.sleep(0.01)
+
+    # Half-way: pause, let the paused snapshot arrive, take the "during training" picture.
+    half = QTimer()
+
+    def check_half() -> None:
+        if window.iteration >= args.iterations // 2 and window.is_training:
+            half.stop()
+            window.pause()
+            settle(0.3)
+            window.refresh_now()
+            settle(0.1)
+            window.grab().save(str(args.output / args.name.replace(".png", "_paused.png")))
+            window.resume()
+
+    half.timeout.connect(check_half)
+    half.start(20)
     window.trainingFinished.connect(finished)
     QTimer.singleShot(0, window.train)
     QTimer.singleShot(120_000, loop.quit)  # never hang
     loop.exec()
+    half.stop()
     if outcome != ["completed"]:
         print(f"training did not complete: {outcome}", file=sys.stderr)
         return 1
-    # Let the remaining repaint ticks and layout settle, then park the hover read-outs.
-    deadline = time.monotonic() + 0.5
-    while time.monotonic() < deadline:
-        app.processEvents()
-        time.sleep(0.01)
+    # Let the remaining repaint ticks and layout settle.
+    settle(0.5)
     window.refresh_now()
     app.processEvents()
 
-    args.output.mkdir(parents=True, exist_ok=True)
     path = args.output / args.name
     if not window.grab().save(str(path)):
         print(f"could not write {path}", file=sys.stderr)
