@@ -18,12 +18,12 @@ from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QDockWidget,
     QFileDialog,
     QMainWindow,
     QMessageBox,
     QScrollArea,
     QSplitter,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -107,7 +107,6 @@ class MainWindow(QMainWindow):
 
         self.ui_actions = create_actions(self)
         self._build_central()
-        self._build_side_panels()
         self._build_menus()
         self.status = StatusFields(self.statusBar())
         self._connect()
@@ -160,12 +159,23 @@ class MainWindow(QMainWindow):
         plots.setStretchFactor(1, 1)
         plots.setChildrenCollapsible(False)
 
+        # Tabs: "Training" (the plots) first; other views (the drawing pad, ...) are added
+        # with add_tab(). With one tab the bar is hidden.
+        self.tabs = QTabWidget()
+        self.tabs.setObjectName("mainTabs")
+        self.tabs.setDocumentMode(True)
+        self.tabs.setTabBarAutoHide(True)
+        self._plots_page = plots
+        self.tabs.addTab(plots, "Training")
+        self.tabs.setTabToolTip(0, "Loss, accuracy and gradient magnitudes of the run")
+        self.tabs.currentChanged.connect(self._on_tab_changed)
+
         right = QWidget()
         right_layout = QVBoxLayout(right)
         right_layout.setContentsMargins(4, 10, 10, 6)
         right_layout.setSpacing(8)
         right_layout.addWidget(self.banner)
-        right_layout.addWidget(plots, 1)
+        right_layout.addWidget(self.tabs, 1)
 
         central = QSplitter(Qt.Orientation.Horizontal)
         central.setObjectName("centralArea")
@@ -185,23 +195,41 @@ class MainWindow(QMainWindow):
         for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
             plot.cost_sink = self._charge_render
 
-    def _build_side_panels(self) -> None:
-        """A right-hand dock for the drawing pad (added by ``set_draw_widget``)."""
-        self.draw_dock = QDockWidget("Draw", self)
-        self.draw_dock.setObjectName("drawDock")
-        self.draw_dock.setAllowedAreas(
-            Qt.DockWidgetArea.RightDockWidgetArea | Qt.DockWidgetArea.LeftDockWidgetArea
-        )
-        self.draw_dock.setMinimumWidth(340)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.draw_dock)
-        self.draw_dock.hide()
+    def add_tab(self, widget: QWidget, title: str, tooltip: str = "") -> int:
+        """Add a view as a tab next to "Training"; returns its index."""
+        index = self.tabs.addTab(widget, title)
+        if tooltip:
+            self.tabs.setTabToolTip(index, tooltip)
+        return index
 
     def set_draw_widget(self, widget: QWidget) -> None:
-        """Put ``widget`` (the drawing pad: 300x300 canvas + predictions) in the Draw dock."""
+        """Add ``widget`` (the drawing pad: canvas + predictions) as the "Draw" tab.
+
+        If the widget has ``set_network_params(params, activation)`` (the DrawingPad does), it
+        is fed the current weights now and on every ``weightsChanged`` (also while training).
+        """
         self._draw_widget = widget
-        self.draw_dock.setWidget(widget)
-        self.draw_dock.show()
-        self._view_menu.addAction(self.draw_dock.toggleViewAction())
+        self.add_tab(widget, "Draw", "Draw a digit and watch the network classify it")
+        if hasattr(widget, "set_network_params"):
+            self.weightsChanged.connect(self._feed_draw_widget)
+            self._feed_draw_widget()
+
+    @Slot(int)
+    def _on_tab_changed(self, index: int) -> None:
+        # Hidden plots are not redrawn (see _tick); catch up when they are shown again.
+        if self.tabs.widget(index) is self._plots_page:
+            self._schedule()
+
+    @Slot()
+    def _feed_draw_widget(self) -> None:
+        widget = self._draw_widget
+        if widget is None or not hasattr(widget, "set_network_params"):
+            return
+        activation = str(self.current_network_info().get("activation", "relu"))
+        try:
+            widget.set_network_params(self.current_params(), activation)
+        except ValueError as exc:  # e.g. a network that is not 784 → 10
+            self.statusBar().showMessage(f"The drawing pad cannot use these weights: {exc}", 8000)
 
     def _build_menus(self) -> None:
         a = self.ui_actions
@@ -709,7 +737,7 @@ class MainWindow(QMainWindow):
             index = self._next_view
             view = self._views[index]
             self._next_view = (index + 1) % len(self._views)
-            if not view.dirty:
+            if not view.dirty or not view.isVisible():
                 continue
             if training and now - self._last_refresh[index] < REFRESH_INTERVALS[index]:
                 continue
@@ -759,8 +787,6 @@ class MainWindow(QMainWindow):
         state = settings.value("window/state")
         if isinstance(state, QByteArray) and not state.isEmpty():
             self.restoreState(state)
-        if self._draw_widget is None:
-            self.draw_dock.hide()
         defaults = TrainConfig()
         config = TrainConfig(
             hidden_size=read_value(settings, "config/hidden_size", defaults.hidden_size, int),

@@ -65,6 +65,13 @@ QFrame#banner[level="error"] {{ background: #3a2024; border: 1px solid #7a3139; 
 QFrame#banner[level="info"] {{ background: #1f2d3d; border: 1px solid #2f5b8a; }}
 QToolTip {{ background: #2b2f38; color: {TEXT}; border: 1px solid {BORDER}; padding: 4px; }}
 QSplitter::handle {{ background: {WINDOW}; }}
+QTabWidget::pane {{ border: none; }}
+QTabBar::tab {{
+    background: transparent; color: {MUTED}; padding: 5px 14px; margin-right: 2px;
+    border: none; border-bottom: 2px solid transparent;
+}}
+QTabBar::tab:selected {{ color: {TEXT}; border-bottom: 2px solid {ACCENT}; }}
+QTabBar::tab:hover {{ color: {TEXT}; }}
 """
 
 

@@ -134,14 +134,19 @@ def test_shortcuts_train_pause_stop(make_window, qtbot):
         assert "(" in action.toolTip()  # the shortcut is shown
 
 
-def test_draw_dock_takes_a_widget(make_window):
+def test_draw_widget_becomes_a_tab(make_window):
     window = make_window(wait_for_data=False)
-    assert not window.draw_dock.isVisible()
+    assert window.tabs.count() == 1
+    assert window.tabs.tabBar().isHidden()  # one tab: no bar
     pad = QLabel("pad")
     pad.setMinimumSize(300, 300)
     window.set_draw_widget(pad)
-    assert window.draw_dock.widget() is pad
-    assert window.draw_dock.isVisible()
+    assert window.tabs.count() == 2
+    assert window.tabs.tabText(1) == "Draw"
+    assert window.tabs.widget(1) is pad
+    window.tabs.setCurrentIndex(1)
+    assert pad.isVisible()
+    assert not window.loss_plot.isVisible()
 
 
 def test_weights_changed_and_current_params_are_read_only(window, qtbot):
@@ -176,3 +181,24 @@ def test_run_app_opens_and_closes(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "'Desktop BP'" in result.stdout
     assert "QThread" not in result.stderr
+
+
+class _FakePad(QLabel):
+    def __init__(self) -> None:
+        super().__init__("pad")
+        self.calls: list[tuple[object, str]] = []
+
+    def set_network_params(self, params, activation="relu") -> None:
+        self.calls.append((params, activation))
+
+
+def test_draw_widget_is_fed_the_weights(window, qtbot):
+    pad = _FakePad()
+    window.set_draw_widget(pad)
+    assert pad.calls == [(None, "relu")]  # no network yet
+    with qtbot.waitSignal(window.trainingFinished, timeout=60000):
+        window.train()
+    qtbot.waitUntil(lambda: pad.calls[-1][0] is not None, timeout=2000)
+    params, activation = pad.calls[-1]
+    assert activation == "relu"
+    assert params["W1"].shape == (784, 50)
