@@ -55,6 +55,11 @@ _SPREAD = _SPREAD.astype(np.float32)
 _PADDED = SIDE + 2
 
 
+#: 10th and 90th percentiles of the embedded MNIST training digits' box aspect ratio (width /
+#: height of the ink above 0.05) divided by the median aspect of their own class.
+MNIST_ASPECT_SPREAD: tuple[float, float] = (0.71, 1.25)
+
+
 @dataclass(frozen=True)
 class AugmentParams:
     """Ranges of the random transforms, each drawn uniformly and independently per image.
@@ -67,6 +72,8 @@ class AugmentParams:
     max_shear: horizontal shear, columns per row (+-); handwriting slants.
     thickness: (min, max) stroke change; positive blends towards a one-pixel dilation
         (thicker), negative towards an erosion (thinner); 0 leaves strokes alone.
+    aspect: (min, max) extra zoom of the columns alone (width / height change); off by
+        default. :data:`MNIST_ASPECT_SPREAD` is MNIST writers' own spread of widths.
     elastic: root-mean-square displacement in pixels of a smooth random displacement field
         (Simard, Steinkraus & Platt 2003, "Best practices for convolutional neural networks
         applied to visual document analysis"): the wobble of a hand, which no affine map
@@ -79,13 +86,19 @@ class AugmentParams:
     scale_per_axis: bool = False
     max_shear: float = 0.15
     thickness: tuple[float, float] = (-0.4, 0.6)
+    aspect: tuple[float, float] = (1.0, 1.0)
     elastic: float = 0.0
 
 
 DEFAULT_PARAMS = AugmentParams()
 #: No change at all (``augment_batch`` returns an exact copy): for tests and comparisons.
 IDENTITY_PARAMS = AugmentParams(
-    max_shift=0.0, max_rotation=0.0, scale=(1.0, 1.0), max_shear=0.0, thickness=(0.0, 0.0)
+    max_shift=0.0,
+    max_rotation=0.0,
+    scale=(1.0, 1.0),
+    max_shear=0.0,
+    thickness=(0.0, 0.0),
+    aspect=(1.0, 1.0),
 )
 
 
@@ -98,6 +111,8 @@ def random_inverse_affines(
     zoom = rng.uniform(params.scale[0], params.scale[1], (batch, 2 if params.scale_per_axis else 1))
     shear = rng.uniform(-params.max_shear, params.max_shear, batch)
     shift = rng.uniform(-params.max_shift, params.max_shift, (batch, 2))
+    if params.aspect != (1.0, 1.0):
+        zoom = zoom * np.stack([np.ones(batch), rng.uniform(*params.aspect, batch)], axis=1)
     cos, sin = np.cos(angle), np.sin(angle)
     # Forward map on (row, column) vectors = R @ Shear @ Zoom. With rows growing downwards,
     # R = [[cos, -sin], [sin, cos]] turns the digit counter-clockwise on screen.

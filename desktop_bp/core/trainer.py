@@ -21,6 +21,7 @@ from desktop_bp.core.augment import PIXELS as AUGMENT_PIXELS
 from desktop_bp.core.augment import augment_batch
 from desktop_bp.core.errors import TrainingDiverged
 from desktop_bp.core.network import ACTIVATIONS, TwoLayerNet
+from desktop_bp.core.preprocess import moment_normalize
 from desktop_bp.core.threads import blas_threads
 
 # BLAS threads for the minibatch steps and for the full-set evaluations (None = the default
@@ -53,6 +54,9 @@ class TrainConfig:
     iterations: int = 10_000
     seed: int = 0
     augment: bool = False
+    # Liu et al.'s moment normalisation of every train and test image, once, at construction
+    # (core/preprocess.py); the pad must then use PreprocessOptions(moment_normalize=True).
+    moment_normalize: bool = False
 
     def validate(self) -> None:
         """Raise ValueError naming the first bad field, its value and what is allowed."""
@@ -161,6 +165,9 @@ class Trainer:
         self.t_train = np.asarray(t_train)
         self.x_test = np.ascontiguousarray(x_test, dtype=dtype)
         self.t_test = np.asarray(t_test)
+        if config.moment_normalize and self.x_train.shape[1] == AUGMENT_PIXELS:
+            self.x_train = moment_normalize(self.x_train).astype(dtype)
+            self.x_test = moment_normalize(self.x_test).astype(dtype)
         self.network = network or TwoLayerNet(
             self.x_train.shape[1],
             config.hidden_size,

@@ -11,6 +11,7 @@ import pytest
 from desktop_bp.core.augment import (
     DEFAULT_PARAMS,
     IDENTITY_PARAMS,
+    MNIST_ASPECT_SPREAD,
     augment_batch,
     change_thickness,
     random_displacements,
@@ -109,6 +110,28 @@ def test_per_axis_zoom_changes_the_aspect_ratio():
     )
     assert np.abs(inverse[:, 0, 0] - inverse[:, 1, 1]).max() > 0.2
     assert np.allclose(inverse[:, 0, 1], 0) and np.allclose(inverse[:, 1, 0], 0)
+
+
+def test_aspect_zoom_changes_only_the_width():
+    inverse, _ = random_inverse_affines(
+        400, np.random.default_rng(0), replace(IDENTITY_PARAMS, aspect=(0.7, 1.25))
+    )
+    np.testing.assert_allclose(inverse[:, 0, 0], 1.0, rtol=1e-6)  # rows untouched
+    widths = 1.0 / inverse[:, 1, 1]
+    assert widths.min() >= 0.7 - 1e-5 and widths.max() <= 1.25 + 1e-5
+    assert widths.max() - widths.min() > 0.4
+
+
+def test_mnist_aspect_spread_constant():
+    (x, t), _ = load_mnist()
+    images = x.reshape(-1, 28, 28)
+    aspect = np.empty(len(images))
+    for i, image in enumerate(images):
+        rows = np.flatnonzero(image.max(axis=1) > 0.05)
+        cols = np.flatnonzero(image.max(axis=0) > 0.05)
+        aspect[i] = (cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1)
+    relative = np.concatenate([aspect[t == d] / np.median(aspect[t == d]) for d in range(10)])
+    np.testing.assert_allclose(np.percentile(relative, [10, 90]), MNIST_ASPECT_SPREAD, atol=0.01)
 
 
 def test_thickness_blends_towards_dilation_and_erosion():
