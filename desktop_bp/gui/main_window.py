@@ -58,9 +58,9 @@ STATUS_EVERY = 4
 #: While training, each plot (loss, accuracy, gradients) is redrawn at most this often (s):
 #: every redraw hands the GIL back and forth with the training thread many times, which costs
 #: the training far more than the redraw's own CPU time.
-REFRESH_INTERVALS = (0.2, 0.5, 0.5)
+REFRESH_INTERVALS = (0.25, 0.6, 0.6)
 #: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
-RENDER_SHARE = 0.06
+RENDER_SHARE = 0.05
 WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
 
 
