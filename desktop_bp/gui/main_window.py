@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -33,7 +33,7 @@ from desktop_bp.core import data as core_data
 from desktop_bp.core import download
 from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
 from desktop_bp.core.errors import CheckpointError, DataError
-from desktop_bp.core.trainer import DIVERGENCE_FACTOR, TrainConfig
+from desktop_bp.core.trainer import DIVERGENCE_FACTOR
 from desktop_bp.gui.actions import create_actions
 from desktop_bp.gui.controls import SettingsPanel
 from desktop_bp.gui.data_loader import DatasetLoader
@@ -49,6 +49,7 @@ from desktop_bp.gui.snapshot import TrainingSnapshot
 from desktop_bp.gui.status_bar import StatusFields
 from desktop_bp.gui.theme import apply_theme
 from desktop_bp.gui.training_runner import TrainingRunner
+from desktop_bp.gui.window_settings import restore_window_settings, save_window_settings
 from desktop_bp.gui.worker import DIVERGED, FAILED, STOPPED
 
 #: Repaint timer period: ~30 Hz.
@@ -113,7 +114,7 @@ class MainWindow(QMainWindow):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
-        self._restore_settings()
+        restore_window_settings(self)
         self._update_actions()
         self._on_dataset_chosen(self.settings_panel.source)
 
@@ -778,52 +779,8 @@ class MainWindow(QMainWindow):
         a.save_as.setEnabled(not running and has_model)
         self.settings_panel.set_training(running or loading)
 
-    # == settings ==============================================================================
-    def _restore_settings(self) -> None:
-        settings = create_settings()
-        geometry = settings.value("window/geometry")
-        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
-            self.restoreGeometry(geometry)
-        state = settings.value("window/state")
-        if isinstance(state, QByteArray) and not state.isEmpty():
-            self.restoreState(state)
-        defaults = TrainConfig()
-        config = TrainConfig(
-            hidden_size=read_value(settings, "config/hidden_size", defaults.hidden_size, int),
-            activation=read_value(settings, "config/activation", defaults.activation, str),
-            weight_init_std=read_value(
-                settings, "config/weight_init_std", defaults.weight_init_std, float
-            ),
-            learning_rate=read_value(
-                settings, "config/learning_rate", defaults.learning_rate, float
-            ),
-            batch_size=read_value(settings, "config/batch_size", defaults.batch_size, int),
-            iterations=read_value(settings, "config/iterations", defaults.iterations, int),
-            seed=read_value(settings, "config/seed", defaults.seed, int),
-        )
-        self.settings_panel.set_config(config)
-        source = read_value(settings, "data/source", core_data.EMBEDDED, str)
-        if source != core_data.EMBEDDED and (
-            source in core_data.DOWNLOADABLE or Path(source).is_dir()
-        ):
-            self.settings_panel.blockSignals(True)
-            self.settings_panel.set_source(source)
-            self.settings_panel.blockSignals(False)
-        self.log_scale_check.setChecked(read_value(settings, "plots/logScale", False, bool))
-
-    def _save_settings(self) -> None:
-        settings = create_settings()
-        settings.setValue("window/geometry", self.saveGeometry())
-        settings.setValue("window/state", self.saveState())
-        for key, value in self.settings_panel.config().to_dict().items():
-            if key != "augment":
-                settings.setValue(f"config/{key}", value)
-        settings.setValue("data/source", self.settings_panel.source)
-        settings.setValue("plots/logScale", self.log_scale_check.isChecked())
-        settings.sync()
-
     def closeEvent(self, event: QCloseEvent) -> None:
-        self._save_settings()
+        save_window_settings(self)
         self._pending_train = False
         self.runner.shutdown()
         self.loader.shutdown()
