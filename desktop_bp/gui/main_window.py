@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,9 @@ STATUS_EVERY = 4
 #: every redraw hands the GIL back and forth with the training thread many times, which costs
 #: the training far more than the redraw's own CPU time.
 REFRESH_INTERVALS = (0.25, 0.6, 0.6)
+#: Snapshots queued for the plots are appended at the latest after this many (~2 s), also
+#: while the plots are hidden.
+MAX_QUEUED_SNAPSHOTS = 40
 #: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
 RENDER_SHARE = 0.05
 WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
@@ -103,6 +107,7 @@ class MainWindow(QMainWindow):
         self._next_view = 0
         self._ticks = 0
         self._last_refresh = [0.0] * 3
+        self._queued: list[TrainingSnapshot] = []
         self.render_budget = RenderBudget(RENDER_SHARE)
         self._draw_widget: QWidget | None = None
 
@@ -499,8 +504,14 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: TrainingSnapshot) -> None:
-        self.loss_plot.add(snapshot.loss_iterations, snapshot.losses)
-        self.gradient_panel.add(snapshot.grad_iterations, snapshot.grads)
+        # Loss and gradient series are only queued here and reach the plots' buffers in one
+        # batch just before a plot redraws (_flush_snapshots): 20 small appends a second cost
+        # the training thread more GIL hand-overs than a few large ones.
+        if snapshot.losses or snapshot.grad_iterations:
+            self._queued.append(snapshot)
+            self.loss_plot.dirty = self.gradient_panel.dirty = True
+            if len(self._queued) >= MAX_QUEUED_SNAPSHOTS:
+                self._flush_snapshots()
         for record in snapshot.epochs:
             self.accuracy_plot.add(record.iteration, record.train_acc, record.test_acc)
             self._last_test_acc = record.test_acc
@@ -519,6 +530,23 @@ class MainWindow(QMainWindow):
         )
         self._status_dirty = True
         self._schedule()
+
+    def _flush_snapshots(self) -> None:
+        """Append the queued snapshots' losses and gradient magnitudes to the plots."""
+        if not self._queued:
+            return
+        batch, self._queued = self._queued, []
+        self.loss_plot.add(
+            list(chain.from_iterable(s.loss_iterations for s in batch)),
+            list(chain.from_iterable(s.losses for s in batch)),
+        )
+        grad_iterations = list(chain.from_iterable(s.grad_iterations for s in batch))
+        if grad_iterations:
+            keys = batch[-1].grads.keys()
+            grads = {
+                key: list(chain.from_iterable(s.grads.get(key, ()) for s in batch)) for key in keys
+            }
+            self.gradient_panel.add(grad_iterations, grads)
 
     def _is_healthy(self, snapshot: TrainingSnapshot) -> bool:
         """Finite weights and a loss below the trainer's divergence threshold."""
@@ -542,6 +570,7 @@ class MainWindow(QMainWindow):
     def _on_run_finished(self, reason: str, message: str) -> None:
         trainer, self._run_trainer = self._run_trainer, None
         self.render_budget.enabled = False
+        self._flush_snapshots()
         if trainer is not None:
             self.session.finish_run(trainer)
         if reason == DIVERGED:
@@ -744,6 +773,7 @@ class MainWindow(QMainWindow):
                 continue
             self._last_refresh[index] = now
             started = time.thread_time()
+            self._flush_snapshots()
             view.refresh()
             self.render_budget.spend(time.thread_time() - started)
             return
@@ -755,6 +785,7 @@ class MainWindow(QMainWindow):
 
     def refresh_now(self) -> None:
         """Repaint everything pending at once (tests, screenshots)."""
+        self._flush_snapshots()
         for view in self._views:
             if view.dirty:
                 view.refresh()
