@@ -264,6 +264,10 @@ def load_checkpoint(path: str | os.PathLike[str]) -> Checkpoint:
         except Exception as exc:
             # Non-zip bytes make np.load fail in many ways (ValueError "pickled data", OSError,
             # EOFError, BadZipFile...); all mean the same thing to the user.
+            if isinstance(exc, ValueError) and "allow_pickle" in str(exc):
+                # Neither zip nor .npy magic: numpy would take it for a pickle and advise
+                # loading it "unsafely", which is never what a weights file needs.
+                raise _not_weights(path, "neither an .npz archive nor a .npy file") from exc
             raise _not_weights(path, _describe(exc)) from exc
         if not isinstance(npz, np.lib.npyio.NpzFile):
             # A bare .npy file: np.load returned its array.

@@ -135,6 +135,8 @@ def find_idx_files(folder: str | os.PathLike[str]) -> dict[str, Path]:
     """
     folder = Path(folder)
     if not folder.is_dir():
+        if folder.exists():
+            raise DataError(f"{folder}: is a file, not a folder (no such folder)")
         raise DataError(f"{folder}: no such folder")
     found: dict[str, Path] = {}
     missing: list[str] = []
