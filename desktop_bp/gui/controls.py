@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -120,6 +121,15 @@ class SettingsPanel(QWidget):
             "the same network for this many more steps."
         )
 
+        self.augment = QCheckBox("Augment training images", objectName="augmentCheck")
+        self.augment.setChecked(defaults.augment)
+        self.augment.setToolTip(
+            "Warp every training minibatch a little at random: small shifts, rotations and "
+            "scalings, and thinner or thicker strokes. The network then tolerates digits that "
+            "are not drawn exactly like MNIST's (the drawing pad benefits most). Each step "
+            "is somewhat slower; the test set is never augmented."
+        )
+
         data_box = QGroupBox("Data")
         data_form = QVBoxLayout(data_box)
         data_form.addWidget(self.dataset_combo)
@@ -137,6 +147,7 @@ class SettingsPanel(QWidget):
         training_form.addRow("Learning rate", self.learning_rate)
         training_form.addRow("Batch size", self.batch_size)
         training_form.addRow("Iterations", self.iterations)
+        training_form.addRow(self.augment)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -153,6 +164,7 @@ class SettingsPanel(QWidget):
             self.seed,
             self.batch_size,
             self.iterations,
+            self.augment,
         )
         self._last_source_index = 0
         self.learning_rate.valueChanged.connect(self.learningRateChanged)
@@ -212,6 +224,7 @@ class SettingsPanel(QWidget):
             batch_size=self.batch_size.value(),
             iterations=self.iterations.value(),
             seed=self.seed.value(),
+            augment=self.augment.isChecked(),
         )
 
     def set_config(self, config: TrainConfig) -> None:
@@ -225,6 +238,7 @@ class SettingsPanel(QWidget):
         self.batch_size.setValue(config.batch_size)
         self.iterations.setValue(config.iterations)
         self.seed.setValue(config.seed)
+        self.augment.setChecked(bool(config.augment))
 
     def set_training(self, training: bool) -> None:
         """Lock everything but the learning rate while a run is going (or data loads)."""

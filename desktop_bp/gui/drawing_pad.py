@@ -12,6 +12,9 @@
   invitation instead of a guess while the canvas is empty or there is no network);
   ``probabilityLabel`` its probability; ``probabilityBars`` all ten.
 - ``stagesToggle`` shows ``stagesView``: every preprocessing step.
+- ``inspectDrawingButton`` (hidden unless :meth:`DrawingPad.set_inspect_available` turned it
+  on; the main window does) emits ``inspectRequested(image)`` with :meth:`current_input`, for
+  the backward-pass inspector.
 
 The pad predicts with its own copy of the weights (:meth:`DrawingPad.set_network_params`),
 never the trainer's live arrays. Predictions are throttled: edits start a single-shot timer
@@ -122,6 +125,8 @@ class DrawingPad(QWidget):
     """
 
     predictionChanged = Signal(int, float)
+    #: The 28x28 float32 input (a copy) the "Inspect" button asks to be traced.
+    inspectRequested = Signal(object)
 
     def __init__(
         self,
@@ -168,6 +173,10 @@ class DrawingPad(QWidget):
         self.stages_toggle.toggled.connect(self._stages_toggled)
         hint = QLabel("right-click or Esc clears · Ctrl+Z undoes")
         hint.setObjectName("padHint")
+        hint.setToolTip(hint.text())
+        # Only as wide as there is room for: the canvas, not this hint, sets the column's width.
+        hint.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        hint.setMinimumWidth(0)
 
         button_row = QWidget()
         buttons = QHBoxLayout(button_row)
@@ -184,7 +193,7 @@ class DrawingPad(QWidget):
         self.prediction_label.setObjectName("predictionLabel")
         self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.prediction_label.setWordWrap(True)
-        self.prediction_label.setMinimumHeight(84)
+        self.prediction_label.setMinimumHeight(72)
         self.prediction_label.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         self.probability_label = QLabel()
         self.probability_label.setObjectName("probabilityLabel")
@@ -204,6 +213,15 @@ class DrawingPad(QWidget):
         self.saliency_legend.setObjectName("padHint")
         self.saliency_legend.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.bars = ProbabilityBars()
+        self.inspect_button = QPushButton("Inspect backward pass")
+        self.inspect_button.setObjectName("inspectDrawingButton")
+        self.inspect_button.setToolTip(
+            "Send the 28×28 image the network sees to the Backward pass tab and follow it "
+            "through Affine1 → activation → Affine2 → SoftmaxWithLoss and back (Ctrl+I)"
+        )
+        self.inspect_button.setShortcut(QKeySequence("Ctrl+I"))
+        self.inspect_button.clicked.connect(self.request_inspection)
+        self.inspect_button.setVisible(False)
 
         card = QFrame()
         card.setObjectName("padCard")
@@ -219,8 +237,10 @@ class DrawingPad(QWidget):
         grid.addWidget(self.saliency_legend, 5, 0, 1, 2)
         grid.addWidget(_heading("Probabilities"), 6, 0, 1, 2)
         grid.addWidget(self.bars, 7, 0, 1, 2)
+        grid.addWidget(self.inspect_button, 8, 0, 1, 2)
         grid.setRowStretch(7, 1)
-        card.setMinimumWidth(290)
+        card.setMinimumWidth(240)
+        self.card = card
 
         top = QHBoxLayout()
         top.setSpacing(10)
@@ -292,6 +312,26 @@ class DrawingPad(QWidget):
             a = a / 255.0
         self.canvas.set_background(np.clip(a, 0.0, 1.0))
         self.refresh()
+
+    def set_options(self, options: PreprocessOptions) -> None:
+        """Preprocess drawings with ``options`` from now on (re-predicts if they changed)."""
+        if options != self.options:
+            self.options = options
+            self._input_stale = True
+            self._schedule()
+
+    def set_inspect_available(self, available: bool) -> None:
+        """Show the "Inspect backward pass" button (someone listens to ``inspectRequested``)."""
+        self.inspect_button.setVisible(available)
+        self._update_inspect_button()
+
+    def request_inspection(self) -> bool:
+        """Emit ``inspectRequested`` with the current input; False for an empty canvas."""
+        image = self.current_input()
+        if image is None:
+            return False
+        self.inspectRequested.emit(image)
+        return True
 
     def clear(self) -> None:
         """Empty the canvas (strokes and any loaded image)."""
@@ -381,9 +421,14 @@ class DrawingPad(QWidget):
         if self.stages_view.isVisible():
             self.stages_view.set_stages(self._result.stages if self._result else {})
         self._set_label(digit, probability, empty=x is None)
+        self._update_inspect_button()
         if (digit, probability) != (self._digit, self._probability):
             self._digit, self._probability = digit, probability
             self.predictionChanged.emit(digit, probability)
+
+    def _update_inspect_button(self) -> None:
+        has_input = self._input is not None
+        self.inspect_button.setEnabled(has_input and self._net is not None)
 
     def _set_label(self, digit: int, probability: float, *, empty: bool) -> None:
         label = self.prediction_label

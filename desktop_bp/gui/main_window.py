@@ -1,9 +1,15 @@
-"""The main window: settings column, live plots, gradient panel, File menu, status bar.
+"""The main window: settings column, live plots, gradient panel, File menu, status bar, and
+the tabs that look inside the network (drawing pad, gradient check, backward pass, hidden
+units, evaluation).
 
 Data flow: the training worker emits snapshots (≤ 20/s) → ``_on_snapshot`` appends them to the
 plots' buffers and marks them dirty → a ~30 Hz timer repaints at most one plot per tick.
 Nothing here blocks the GUI thread for long: data sets load in their own thread, training
 runs in another.
+
+The insight tabs get copies of the weights on ``weightsChanged`` — at most every
+``INSIGHT_INTERVAL_MS`` while training, at once otherwise — and the current data set's test
+split whenever a data set is loaded or chosen; each view defers its own work while hidden.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QCloseEvent
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QFileDialog,
@@ -34,11 +40,19 @@ from desktop_bp.core import data as core_data
 from desktop_bp.core import download
 from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
 from desktop_bp.core.errors import CheckpointError, DataError
+from desktop_bp.core.preprocess import MOMENT_OPTIONS, PreprocessOptions
 from desktop_bp.core.trainer import DIVERGENCE_FACTOR
 from desktop_bp.gui.actions import create_actions
 from desktop_bp.gui.controls import SettingsPanel
 from desktop_bp.gui.data_loader import DatasetLoader
+from desktop_bp.gui.drawing_pad import DrawingPad
 from desktop_bp.gui.gradient_panel import GradientPanel
+from desktop_bp.gui.insight import (
+    BackwardInspectorView,
+    EvaluationView,
+    GradientCheckView,
+    HiddenUnitsView,
+)
 from desktop_bp.gui.message_banner import MessageBanner
 from desktop_bp.gui.plots import AccuracyPlot, LossPlot, PlotCard, log_scale_toggle
 from desktop_bp.gui.recent_files import RecentFiles
@@ -67,6 +81,26 @@ MAX_QUEUED_SNAPSHOTS = 40
 #: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
 RENDER_SHARE = 0.05
 WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
+#: While training, the insight tabs get new weights at most this often (ms): ~5 per second.
+INSIGHT_INTERVAL_MS = 200
+#: Tab titles and tooltips, in order (Ctrl+1 … Ctrl+6 switch to them).
+TAB_TEXTS = {
+    "training": ("Training", "Loss, accuracy and gradient magnitudes of the run"),
+    "draw": ("Draw", "Draw a digit and watch the network classify it"),
+    "gradcheck": (
+        "Gradient check",
+        "Compare backprop's gradients with the numerical gradient, and time both",
+    ),
+    "inspector": (
+        "Backward pass",
+        "Follow one image forward and backward through the computational graph, node by node",
+    ),
+    "hidden": ("Hidden units", "W1's columns as 28×28 images: what each hidden unit looks for"),
+    "evaluation": (
+        "Evaluation",
+        "Confusion matrix and the test images the network gets wrong",
+    ),
+}
 
 
 class MainWindow(QMainWindow):
@@ -81,7 +115,9 @@ class MainWindow(QMainWindow):
     trainingStarted = Signal()
     weightsChanged = Signal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, insight_tabs: bool = True) -> None:
+        """``insight_tabs=False`` builds only the Training tab (the views can be added with
+        :meth:`add_tab` / :meth:`set_draw_widget`)."""
         super().__init__(parent)
         app = QApplication.instance()
         if isinstance(app, QApplication):
@@ -110,6 +146,17 @@ class MainWindow(QMainWindow):
         self._queued: list[TrainingSnapshot] = []
         self.render_budget = RenderBudget(RENDER_SHARE)
         self._draw_widget: QWidget | None = None
+        self.pad: DrawingPad | None = None
+        self.gradcheck_view: GradientCheckView | None = None
+        self.inspector_view: BackwardInspectorView | None = None
+        self.hidden_units_view: HiddenUnitsView | None = None
+        self.evaluation_view: EvaluationView | None = None
+        self._insight_views: list[QWidget] = []  # fed set_network / set_data; shut down on close
+        self._insight_timer = QTimer(self)
+        self._insight_timer.setSingleShot(True)
+        self._insight_timer.setInterval(INSIGHT_INTERVAL_MS)
+        self._insight_timer.timeout.connect(self._feed_insight_views)
+        self._data_source_shown: str | None = None
 
         self.ui_actions = create_actions(self)
         self._build_central()
@@ -119,6 +166,9 @@ class MainWindow(QMainWindow):
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
+        if insight_tabs:
+            self._build_insight_tabs()
+        self._build_tab_shortcuts()
         restore_window_settings(self)
         self._update_actions()
         self._on_dataset_chosen(self.settings_panel.source)
@@ -215,10 +265,120 @@ class MainWindow(QMainWindow):
         is fed the current weights now and on every ``weightsChanged`` (also while training).
         """
         self._draw_widget = widget
-        self.add_tab(widget, "Draw", "Draw a digit and watch the network classify it")
+        self.add_tab(widget, *TAB_TEXTS["draw"])
         if hasattr(widget, "set_network_params"):
             self.weightsChanged.connect(self._feed_draw_widget)
             self._feed_draw_widget()
+
+    def _build_insight_tabs(self) -> None:
+        """The drawing pad and the four "inside backprop" views, as tabs 2-6."""
+        self.pad = DrawingPad()
+        self.pad.set_inspect_available(True)
+        self.pad.inspectRequested.connect(self.inspect_drawing)
+        self.set_draw_widget(self.pad)
+
+        self.gradcheck_view = GradientCheckView()
+        self.inspector_view = BackwardInspectorView()
+        self.hidden_units_view = HiddenUnitsView()
+        self.evaluation_view = EvaluationView()
+        self.evaluation_view.imageActivated.connect(self.show_in_pad)
+        for key, view in (
+            ("gradcheck", self.gradcheck_view),
+            ("inspector", self.inspector_view),
+            ("hidden", self.hidden_units_view),
+            ("evaluation", self.evaluation_view),
+        ):
+            title, tip = TAB_TEXTS[key]
+            self.add_tab(_scrolling(view), title, tip)
+            self._insight_views.append(view)
+        self.weightsChanged.connect(self._on_weights_for_insight)
+        self._feed_insight_views()
+
+    def _build_tab_shortcuts(self) -> None:
+        """Ctrl+1 … Ctrl+9 switch to the tabs (listed in the View menu)."""
+        self._view_menu.addSeparator()
+        self.tab_actions: list[QAction] = []
+        for index in range(min(self.tabs.count(), 9)):
+            action = QAction(f"&{index + 1} {self.tabs.tabText(index)}", self)
+            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.setToolTip(self.tabs.tabToolTip(index))
+            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
+            self._view_menu.addAction(action)
+            self.addAction(action)
+            self.tab_actions.append(action)
+            tip = self.tabs.tabToolTip(index)
+            self.tabs.setTabToolTip(index, f"{tip} (Ctrl+{index + 1})" if tip else "")
+
+    def show_tab(self, widget: QWidget) -> None:
+        """Make the tab holding ``widget`` (directly or inside its scroll area) current."""
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page is widget or page.isAncestorOf(widget):
+                self.tabs.setCurrentIndex(index)
+                return
+
+    @Slot(object, int)
+    def show_in_pad(self, image: NDArray, label: int = -1) -> None:
+        """Load a 784-pixel image (e.g. from the evaluation gallery) into the drawing pad and
+        switch to the Draw tab."""
+        if self.pad is None:
+            return
+        self.pad.load_image(image)
+        self.show_tab(self.pad)
+        if label >= 0:
+            self.statusBar().showMessage(
+                f"Test image of a {label} loaded into the drawing pad — draw over it to edit",
+                6000,
+            )
+
+    @Slot(object)
+    def inspect_drawing(self, image: NDArray | None = None) -> bool:
+        """Send the pad's current input (or ``image``) to the backward-pass inspector and show
+        it; False when there is nothing to inspect."""
+        if self.inspector_view is None:
+            return False
+        if image is None and self.pad is not None:
+            image = self.pad.current_input()
+        if image is None:
+            self.statusBar().showMessage("Draw a digit first: the canvas is empty", 4000)
+            return False
+        self.inspector_view.set_sample(np.asarray(image, dtype=np.float32).ravel())
+        self.show_tab(self.inspector_view)
+        return True
+
+    @Slot()
+    def _on_weights_for_insight(self) -> None:
+        # While training ~30 changes a second arrive: pass on the latest at most 5 times a
+        # second; otherwise (a run ended, weights loaded, reset) at once.
+        if self.runner.is_running:
+            if not self._insight_timer.isActive():
+                self._insight_timer.start()
+        else:
+            self._insight_timer.stop()
+            self._feed_insight_views()
+
+    @Slot()
+    def _feed_insight_views(self) -> None:
+        params = self.current_params()
+        activation = str(self.current_network_info().get("activation", "relu"))
+        for view in self._insight_views:
+            try:
+                view.set_network(params, activation)
+            except (ValueError, KeyError) as exc:  # e.g. a network that is not 784 → 10
+                self.statusBar().showMessage(
+                    f"{type(view).__name__} cannot show these weights: {exc}", 8000
+                )
+
+    def _feed_insight_data(self, source: str, data: core_data.Dataset | None) -> None:
+        """Give the views the test split of ``source`` (the chosen data set)."""
+        if not self._insight_views or data is None or source == self._data_source_shown:
+            return
+        self._data_source_shown = source
+        _, (x_test, t_test) = data
+        for view in self._insight_views:
+            if hasattr(view, "set_data"):
+                view.set_data(x_test, t_test)
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
@@ -232,6 +392,11 @@ class MainWindow(QMainWindow):
         if widget is None or not hasattr(widget, "set_network_params"):
             return
         activation = str(self.current_network_info().get("activation", "relu"))
+        if isinstance(widget, DrawingPad):
+            # A network trained on moment-normalised images wants its drawings normalised too.
+            config = self.session.config
+            moment = config is not None and config.moment_normalize
+            widget.set_options(MOMENT_OPTIONS if moment else PreprocessOptions())
         try:
             widget.set_network_params(self.current_params(), activation)
         except ValueError as exc:  # e.g. a network that is not 784 → 10
@@ -622,6 +787,7 @@ class MainWindow(QMainWindow):
         self.status.set_dataset(self._source_name(source))
         if self.loader.dataset_for(source) is not None:
             self._show_dataset_sizes(source, self.loader.dataset_for(source))
+            self._feed_insight_data(source, self.loader.dataset_for(source))
             return
         if source not in core_data.SOURCES and not Path(source).is_dir():
             self.settings_panel.set_dataset_info(f"Folder not found: {source}")
@@ -654,6 +820,7 @@ class MainWindow(QMainWindow):
     def _on_data_loaded(self, source: str, data: core_data.Dataset) -> None:
         if source == self.settings_panel.source:
             self._show_dataset_sizes(source, data)
+            self._feed_insight_data(source, data)
         pending, self._pending_train = self._pending_train, False
         if not self.runner.is_running:
             self.run_controls.show_idle()
@@ -813,7 +980,45 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         save_window_settings(self)
         self._pending_train = False
+        self._insight_timer.stop()
+        # Ask every worker to stop first, then wait for them: a gradient check, an evaluation,
+        # a run and a data set load end together instead of one after another.
+        for view in self._insight_views:
+            task = getattr(view, "_task", None)
+            if task is not None:
+                task.cancel()
         self.runner.shutdown()
         self.loader.shutdown()
+        for view in self._insight_views:
+            if hasattr(view, "shutdown"):  # the views with worker threads
+                view.shutdown()
         self._timer.stop()
         super().closeEvent(event)
+
+
+def _scrolling(view: QWidget) -> QScrollArea:
+    """``view`` in a frameless scroll area: a small window scrolls it rather than growing."""
+    scroll = QScrollArea()
+    scroll.setObjectName(f"{view.objectName()}Scroll")
+    scroll.setWidget(_PlainHolder(view))
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    return scroll
+
+
+class _PlainHolder(QWidget):
+    """Holds one view without height-for-width: a resizable QScrollArea would otherwise make a
+    view with word-wrapped labels as tall as its *preferred* height (a needless scroll bar)
+    instead of filling the viewport."""
+
+    def __init__(self, view: QWidget) -> None:
+        super().__init__()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(view)
+
+    def hasHeightForWidth(self) -> bool:
+        return False
+
+    def heightForWidth(self, width: int) -> int:
+        return -1  # QScrollArea asks its layout, not hasHeightForWidth()

@@ -56,17 +56,32 @@ class PixelView(QWidget):
     """A 28x28 image drawn large with square pixels (nearest neighbour) and a faint grid;
     optionally the saliency map over it."""
 
-    #: Screen pixels per image pixel: 28 x 7 = 196.
+    #: Screen pixels per image pixel: 28 x 7 = 196 when there is room, down to
+    #: ``MIN_CELL`` (28 x 5 = 140) in a small window.
     CELL = 7
+    MIN_CELL = 5
 
     def __init__(self, object_name: str = "inputPreview", parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName(object_name)
         side = 28 * self.CELL + 2
-        self.setFixedSize(side, side)
+        smallest = 28 * self.MIN_CELL + 2
+        self.setMinimumSize(smallest, smallest)
+        self.setMaximumSize(side, side)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self._side = side
         self._image: NDArray | None = None
         self._gradient: NDArray | None = None
         self._qimage: QImage | None = None
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._side, self._side)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        return width
 
     def set_image(self, image: NDArray | None, gradient: NDArray | None = None) -> None:
         """image : (28, 28) floats in [0, 1] or None (empty); gradient : same shape or None."""
@@ -121,7 +136,7 @@ class ProbabilityBars(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("probabilityBars")
-        self.setMinimumSize(180, 10 * 17)
+        self.setMinimumSize(160, 10 * 14)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         self._probabilities: NDArray | None = None
 

@@ -15,7 +15,7 @@ from desktop_bp.gui.settings import create_settings, read_value
 if TYPE_CHECKING:
     from desktop_bp.gui.main_window import MainWindow
 
-#: TrainConfig fields kept in the settings (augment has no control in the window).
+#: TrainConfig fields kept in the settings (moment_normalize has no control in the window).
 CONFIG_KEYS = (
     "hidden_size",
     "activation",
@@ -24,6 +24,7 @@ CONFIG_KEYS = (
     "batch_size",
     "iterations",
     "seed",
+    "augment",
 )
 
 

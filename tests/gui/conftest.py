@@ -37,8 +37,10 @@ def make_window(qtbot, monkeypatch):
 
     windows = []
 
-    def factory(*, iterations: int | None = None, wait_for_data: bool = True):
-        window = MainWindow()
+    def factory(
+        *, iterations: int | None = None, wait_for_data: bool = True, insight_tabs: bool = True
+    ):
+        window = MainWindow(insight_tabs=insight_tabs)
         window.errors = ErrorRecorder()
         monkeypatch.setattr(window, "_show_error", window.errors)
         qtbot.addWidget(window)
@@ -56,6 +58,9 @@ def make_window(qtbot, monkeypatch):
     for window in windows:
         window.runner.shutdown()
         window.loader.shutdown()
+        for view in window._insight_views:
+            if hasattr(view, "shutdown"):
+                view.shutdown()
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ def test_shortcuts_train_pause_stop(make_window, qtbot):
 
 
 def test_draw_widget_becomes_a_tab(make_window):
-    window = make_window(wait_for_data=False)
+    window = make_window(wait_for_data=False, insight_tabs=False)
     assert window.tabs.count() == 1
     assert window.tabs.tabBar().isHidden()  # one tab: no bar
     pad = QLabel("pad")
@@ -192,7 +192,8 @@ class _FakePad(QLabel):
         self.calls.append((params, activation))
 
 
-def test_draw_widget_is_fed_the_weights(window, qtbot):
+def test_draw_widget_is_fed_the_weights(make_window, qtbot):
+    window = make_window(iterations=300, insight_tabs=False)
     pad = _FakePad()
     window.set_draw_widget(pad)
     assert pad.calls == [(None, "relu")]  # no network yet

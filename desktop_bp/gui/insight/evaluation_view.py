@@ -606,6 +606,7 @@ class EvaluationView(QWidget):
         self.gallery_scroll.setFrameShape(QFrame.Shape.NoFrame)
         self.gallery_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         gallery_hint = QLabel("Click an image to load it into the drawing pad.", objectName="hint")
+        gallery_hint.setWordWrap(True)  # never what makes the window wider
         right = QVBoxLayout()
         right.setSpacing(6)
         right.addLayout(gallery_header)

@@ -27,6 +27,7 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPolygonF,
+    QShowEvent,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -230,7 +231,7 @@ class VectorPanel(QWidget):
         super().__init__(parent)
         self.setObjectName(object_name)
         self.content: PanelContent | None = None
-        self.setMinimumSize(170, 170)
+        self.setMinimumSize(150, 150)  # four side by side fit a 1024-pixel-wide window
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_content(self, content: PanelContent | None) -> None:
@@ -649,6 +650,7 @@ class BackwardInspectorView(QWidget):
         self._target: int | None = None
         self._trace: list[NodeTrace] | None = None
         self._step = 0
+        self._stale = False  # new weights arrived while hidden: trace again when needed
         self._rng = np.random.default_rng(seed)
         self._build()
         self._refresh()
@@ -658,7 +660,8 @@ class BackwardInspectorView(QWidget):
         title = QLabel("Backward pass, node by node", objectName="cardTitle")
         title.setFont(font(self.font(), scale=1.25, bold=True))
         self.index_spin = QSpinBox(objectName="inspectorIndexSpin")
-        self.index_spin.setPrefix("test image #")
+        self.index_spin.setPrefix("image #")
+        self.index_spin.setToolTip("The test image to follow through the network")
         self.index_spin.setRange(0, 0)
         self.index_spin.setEnabled(False)
         self.index_spin.valueChanged.connect(self._on_index_changed)
@@ -684,7 +687,7 @@ class BackwardInspectorView(QWidget):
 
         header = QHBoxLayout()
         header.addWidget(title)
-        header.addSpacing(16)
+        header.addSpacing(6)
         header.addWidget(self.index_spin)
         header.addWidget(self.random_button)
         header.addSpacing(8)
@@ -736,10 +739,15 @@ class BackwardInspectorView(QWidget):
 
     # == public API ============================================================================
     def set_network(self, params: Mapping[str, NDArray] | None, activation: str = "relu") -> None:
-        """Inspect this network (copied); None clears the view."""
+        """Inspect this network (copied); None clears the view. While the view is hidden only
+        the copy is made (weights stream in during training): the trace is recomputed when
+        the view is shown or :attr:`trace` is read."""
         self._params = None if params is None else {k: np.array(v) for k, v in params.items()}
         self._activation = activation
-        self._refresh()
+        if self.isVisible():
+            self._refresh()
+        else:
+            self._stale = True
 
     def set_data(self, x: NDArray | None, t: NDArray | None) -> None:
         """Test images (N, 784) and labels (N,) for the chooser; shows image 0 if no sample is
@@ -799,6 +807,8 @@ class BackwardInspectorView(QWidget):
 
     @property
     def trace(self) -> list[NodeTrace] | None:
+        if self._stale:
+            self._refresh()
         return self._trace
 
     @property
@@ -808,10 +818,11 @@ class BackwardInspectorView(QWidget):
     @property
     def active(self) -> tuple[str, str] | None:
         """(node name, "forward" | "backward") of the current step, or None."""
-        if self._trace is None:
+        nodes = self.trace
+        if nodes is None:
             return None
         node, direction = STEPS[self._step]
-        return self._trace[node].name, direction
+        return nodes[node].name, direction
 
     def set_step(self, step: int) -> None:
         """Go to step 0..7 (0-3 forward, left to right; 4-7 backward, right to left)."""
@@ -833,6 +844,11 @@ class BackwardInspectorView(QWidget):
         if self._step > 0:
             self.set_step(self._step - 1)
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        if self._stale:
+            self._refresh()
+
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Right:
             self.step_next()
@@ -844,6 +860,7 @@ class BackwardInspectorView(QWidget):
     # == internals =============================================================================
     def _refresh(self) -> None:
         """Recompute the trace for the current network, sample and target, then redraw."""
+        self._stale = False
         self._trace = None
         message = ""
         if self._params is None:
