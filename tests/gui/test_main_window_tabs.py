@@ -1,0 +1,231 @@
+"""The full window: Draw, Gradient check, Backward pass, Hidden units and Evaluation tabs, fed
+the weights and the test set by the main window, and talking to each other."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QWidget
+
+from desktop_bp.gui import main_window as main_window_module
+from desktop_bp.gui.pad_replay import parse_pendigits, replay_pendigit
+
+SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pendigits_sample.tra"
+TITLES = ["Training", "Draw", "Gradient check", "Backward pass", "Hidden units", "Evaluation"]
+
+
+def _train(window, qtbot, timeout: int = 60_000) -> None:
+    button = window.findChild(QWidget, "trainButton")
+    with qtbot.waitSignal(window.trainingFinished, timeout=timeout) as blocker:
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    assert blocker.args == ["completed"]
+
+
+def _draw_pendigit(window, index: int = 0) -> int:
+    points, labels = parse_pendigits(SAMPLE.read_text().splitlines())
+    replay_pendigit(window.pad.canvas, points[index])
+    window.pad.refresh()
+    return int(labels[index])
+
+
+def test_default_window_has_all_tabs_and_shortcuts(make_window, qtbot):
+    window = make_window(wait_for_data=False)
+    assert [window.tabs.tabText(i) for i in range(window.tabs.count())] == TITLES
+    assert not window.tabs.tabBar().isHidden()
+    for name in ("drawingCanvas", "gradCheckButton", "hiddenUnitsView", "confusionMatrix"):
+        assert window.findChild(QWidget, name) is not None, name
+    for index in range(1, window.tabs.count()):
+        assert window.tabs.tabToolTip(index), TITLES[index]
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    window.settings_panel.setFocus()
+    keys = [Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6]
+    for index in (5, 2, 0, 3, 1, 4):
+        qtbot.keyClick(window, keys[index], Qt.KeyboardModifier.ControlModifier)
+        assert window.tabs.currentIndex() == index
+    assert window.findChild(QWidget, "hiddenUnitsView").isVisible()
+    # Every view starts with "no network": nothing to check yet.
+    assert not window.findChild(QWidget, "gradCheckButton").isEnabled()
+
+
+def test_views_get_the_test_split_when_the_data_set_loads(make_window):
+    window = make_window()
+    _, (x_test, t_test) = window.loader.dataset_for("embedded")
+    assert window.gradcheck_view._x is x_test or np.array_equal(window.gradcheck_view._x, x_test)
+    assert np.array_equal(window.evaluation_view._t, t_test)
+    assert window.inspector_view.index_spin.maximum() == len(x_test) - 1
+
+
+def test_after_training_every_tab_shows_the_new_network(make_window, qtbot):
+    window = make_window(iterations=300)
+    hidden = window.hidden_units_view
+    _train(window, qtbot)
+    params = window.current_params()
+    assert params is not None
+
+    # Hidden units: the weights of the finished run (copies, float32).
+    qtbot.waitUntil(lambda: np.array_equal(hidden._W1, params["W1"]), timeout=3000)
+    window.tabs.setCurrentIndex(TITLES.index("Hidden units"))
+    assert hidden.unit_count == 50 and hidden.mosaic_image() is not None
+
+    # Draw: a real pen trajectory, replayed as mouse events, gets a prediction.
+    window.tabs.setCurrentIndex(TITLES.index("Draw"))
+    qtbot.waitExposed(window.pad)
+    _draw_pendigit(window)
+    assert 0 <= window.pad.prediction_label.property("digit") <= 9
+    assert window.pad.digit == window.pad.prediction_label.property("digit")
+
+    # "Inspect backward pass" sends the drawing to the Backward pass tab.
+    drawn = window.pad.current_input()
+    inspect = window.findChild(QWidget, "inspectDrawingButton")
+    assert inspect.isVisible() and inspect.isEnabled()
+    qtbot.mouseClick(inspect, Qt.MouseButton.LeftButton)
+    assert window.tabs.currentIndex() == TITLES.index("Backward pass")
+    assert np.array_equal(window.inspector_view._sample, drawn.ravel())
+    assert window.inspector_view.trace is not None
+    assert "your image" in window.inspector_view.sample_label.text()
+
+    # Evaluation: evaluate, then activate a gallery image: it lands in the pad.
+    window.tabs.setCurrentIndex(TITLES.index("Evaluation"))
+    view = window.evaluation_view
+    qtbot.waitUntil(lambda: view.result is not None and not view._task.is_running, timeout=20000)
+    with qtbot.waitSignal(view.evaluationFinished, timeout=20000, raising=False):
+        assert view.evaluate()
+    qtbot.waitUntil(lambda: not view._task.is_running, timeout=20000)
+    assert 0.5 < view.result.accuracy <= 1.0
+    assert len(view.gallery_indices()) > 0
+    with qtbot.waitSignal(view.imageActivated, timeout=2000) as blocker:
+        view.activate_gallery_item(0)
+    image = blocker.args[0]
+    assert window.tabs.currentIndex() == TITLES.index("Draw")
+    np.testing.assert_array_equal(window.pad.current_input().ravel(), image)
+    assert 0 <= window.pad.digit <= 9
+
+
+def test_hidden_units_update_live_but_throttled_and_hidden_views_wait(make_window, qtbot):
+    window = make_window(iterations=3000)
+    hidden, inspector = window.hidden_units_view, window.inspector_view
+    window.tabs.setCurrentIndex(TITLES.index("Hidden units"))
+    before = hidden.renders
+    traces = []
+    inspector.traceChanged.connect(lambda: traces.append(1))
+    window.train()
+    qtbot.waitUntil(lambda: window.iteration > 0, timeout=10000)
+    started = time.perf_counter()
+    renders_at_start = hidden.renders
+    qtbot.wait(1500)
+    elapsed = time.perf_counter() - started
+    during = hidden.renders - renders_at_start
+    window.stop()
+    qtbot.waitUntil(lambda: not window.is_training, timeout=10000)
+    assert hidden.renders > before  # live…
+    assert during <= 1000 / main_window_module.INSIGHT_INTERVAL_MS * elapsed + 2  # …≤ ~5/s
+    assert traces == []  # the Backward pass tab was hidden: no trace computed meanwhile
+    window.tabs.setCurrentIndex(TITLES.index("Backward pass"))
+    assert traces and inspector.trace is not None
+
+
+def test_loading_weights_feeds_the_pad_and_views_and_restores_augment(make_window, qtbot, tmp_path):
+    window = make_window(iterations=200)
+    augment = window.findChild(QCheckBox, "augmentCheck")
+    assert augment is not None and "rotation" in augment.toolTip()
+    augment.setChecked(True)
+    assert window.settings_panel.config().augment is True
+    _train(window, qtbot)
+    path = tmp_path / "w.npz"
+    assert window.save_weights(path)
+    saved = window.current_params()
+
+    other = make_window(iterations=100)
+    assert not other.settings_panel.augment.isChecked()
+    assert not other.pad.has_network
+    assert other.load_weights(path)
+    assert other.settings_panel.augment.isChecked()  # from the checkpoint's hyperparameters
+    qtbot.waitUntil(lambda: other.pad.has_network, timeout=3000)
+    np.testing.assert_allclose(other.pad._net.params["W1"], saved["W1"], rtol=1e-6)
+    np.testing.assert_array_equal(other.hidden_units_view._W1, saved["W1"])
+    assert other.gradcheck_view.findChild(QWidget, "gradCheckButton").isEnabled()
+    other.tabs.setCurrentIndex(TITLES.index("Draw"))
+    qtbot.waitExposed(other.pad)
+    _draw_pendigit(other, 1)
+    assert 0 <= other.pad.digit <= 9
+
+
+def test_augment_is_remembered_in_the_settings(make_window):
+    window = make_window(wait_for_data=False)
+    window.settings_panel.augment.setChecked(True)
+    window.close()
+    again = make_window(wait_for_data=False)
+    assert again.settings_panel.augment.isChecked()
+
+
+CLOSE_DURING_CHECK = textwrap.dedent(
+    """
+    import sys, time
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from desktop_bp.gui.main_window import MainWindow
+
+    app = QApplication(sys.argv[:1])
+    window = MainWindow()
+    window.settings_panel.iterations.setValue(300)
+    window.show()
+    state = {}
+
+    def trained(reason):
+        if "trained" in state:
+            return  # the second run, stopped by close()
+        state["trained"] = reason
+        QTimer.singleShot(300, check)  # once the views have the final weights
+
+    def check():
+        window.tabs.setCurrentIndex(2)
+        state["check"] = window.gradcheck_view.run_check()
+        window.tabs.setCurrentIndex(5)  # an evaluation starts too
+        window.settings_panel.iterations.setValue(1_000_000)
+        window.train()  # and a second run
+        QTimer.singleShot(400, close)
+
+    def close():
+        state["running"] = window.gradcheck_view.is_running and window.is_training
+        started = time.perf_counter()
+        window.close()
+        state["close_took"] = time.perf_counter() - started
+
+    window.trainingFinished.connect(trained)
+    QTimer.singleShot(0, window.train)
+    QTimer.singleShot(60_000, app.quit)
+    code = app.exec()
+    assert state.get("trained") == "completed", state
+    assert state.get("check") and state.get("running"), state
+    assert not window.gradcheck_view.is_running and not window.runner.is_running
+    print(f"CLOSED close_took={state['close_took']:.3f}")
+    sys.exit(code)
+    """
+)
+
+
+def test_close_during_a_gradient_check_and_a_run_exits_cleanly(tmp_path):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", DESKTOP_BP_SETTINGS_DIR=str(tmp_path))
+    result = subprocess.run(
+        [sys.executable, "-c", CLOSE_DURING_CHECK],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "QThread" not in result.stderr, result.stderr
+    assert "CLOSED" in result.stdout, result.stdout
+    took = float(result.stdout.split("close_took=")[1].split()[0])
+    assert took < 3.0, result.stdout
