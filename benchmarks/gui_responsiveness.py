@@ -117,9 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.switch_interval is not None:
-        from desktop_bp.gui import training_runner
+        from desktop_bp.gui import gil
 
-        training_runner.TRAINING_SWITCH_INTERVAL = args.switch_interval
+        gil.BACKGROUND_SWITCH_INTERVAL = args.switch_interval
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["DESKTOP_BP_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-bench-")
 

@@ -8,17 +8,11 @@ so a slot connected to it may start the next run at once.
 
 from __future__ import annotations
 
-import sys
-
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from desktop_bp.core.trainer import Trainer
+from desktop_bp.gui import gil
 from desktop_bp.gui.worker import FAILED, STOPPED, TrainingWorker
-
-#: The interpreter's thread switch interval while a run is going. Python's default (5 ms) lets
-#: the training thread keep the GIL for up to 5 ms at a time while the GUI thread waits;
-#: 1 ms keeps the window's event loop responsive (measured by benchmarks/gui_responsiveness.py).
-TRAINING_SWITCH_INTERVAL = 0.001
 
 
 class TrainingRunner(QObject):
@@ -40,7 +34,7 @@ class TrainingRunner(QObject):
         self._worker: TrainingWorker | None = None
         self._reason = FAILED
         self._message = ""
-        self._saved_switch_interval: float | None = None
+        self._holds_gil_setting = False
         self._retired: tuple[object, ...] = ()
 
     @property
@@ -70,9 +64,9 @@ class TrainingRunner(QObject):
         thread.finished.connect(self._on_thread_finished)
         self._thread, self._worker = thread, worker
         self._reason, self._message = FAILED, "the training thread ended without a result"
-        if self._saved_switch_interval is None:
-            self._saved_switch_interval = sys.getswitchinterval()
-        sys.setswitchinterval(TRAINING_SWITCH_INTERVAL)
+        if not self._holds_gil_setting:
+            gil.acquire()  # a short switch interval while the run goes (see gui/gil.py)
+            self._holds_gil_setting = True
         thread.start()
 
     # Direct calls into the worker's thread-safe flags (never queued).
@@ -132,7 +126,7 @@ class TrainingRunner(QObject):
         # the dying thread would race Python's own deletion).
         self._retired = (thread, worker)
         self._thread = self._worker = None
-        if self._saved_switch_interval is not None:
-            sys.setswitchinterval(self._saved_switch_interval)
-            self._saved_switch_interval = None
+        if self._holds_gil_setting:
+            gil.release()
+            self._holds_gil_setting = False
         self.runFinished.emit(self._reason, self._message)

@@ -18,6 +18,8 @@ from typing import Any
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
+from desktop_bp.gui import gil
+
 #: fn(report, should_stop) -> result; ``report(value, force=False)``.
 TaskFunction = Callable[[Callable[..., None], Callable[[], bool]], object]
 
@@ -135,6 +137,7 @@ class BackgroundTask(QObject):
             _LIVE.discard(entry)
         _LIVE.add((thread, worker, worker.stop_event))
         self._thread, self._worker, self._stop_event = thread, worker, worker.stop_event
+        gil.acquire()  # the check's tiny forward passes hold the GIL: see gui/gil.py
         thread.start()
 
     def cancel(self, *, keep_pending: bool = False) -> None:
@@ -186,6 +189,7 @@ class BackgroundTask(QObject):
         # reference to the worker — doing it earlier let Python delete the worker from this
         # thread while the worker thread deleted it too (a crash seen in the tests).
         thread.wait()
+        gil.release()
         self._thread = self._worker = self._stop_event = None
         _LIVE.discard((thread, worker, stop))
         del worker
