@@ -4,8 +4,11 @@ Usage::
 
     python tools/screenshot.py [OUTPUT_DIR] [--iterations 1500] [--size 1280x800]
 
-Writes ``main_window.png`` (after the run) and ``main_window_paused.png`` (paused half-way)
-into OUTPUT_DIR (default ``docs/screenshots``). Uses the offscreen
+Writes ``main_window.png`` (after the run), ``main_window_paused.png`` (paused half-way) and
+one picture per tab (``tab_draw.png`` with a real pen trajectory replayed onto the pad,
+``tab_gradcheck.png`` after a finished gradient check, ``tab_inspector.png``,
+``tab_hidden_units.png``, ``tab_evaluation.png``) into OUTPUT_DIR (default
+``docs/screenshots``). Uses the offscreen
 Qt platform and a temporary settings folder, so it neither needs a display nor touches your
 settings.
 """
@@ -18,6 +21,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_OUTPUT = REPO_ROOT / "docs" / "screenshots"
@@ -94,8 +99,65 @@ def main(argv: list[str] | None = None) -> int:
         print(f"could not write {path}", file=sys.stderr)
         return 1
     print(path)
+    if args.name == "main_window.png" and not _grab_tabs(window, args.output, settle):
+        return 1
     window.close()
     return 0
+
+
+def _grab_tabs(window, output: Path, settle) -> bool:
+    """One picture per tab after the run: a replayed real digit on the pad, a finished
+    gradient check, the backward pass of that digit, hidden units and the evaluation."""
+    from desktop_bp.gui.pad_replay import parse_pendigits, replay_pendigit
+
+    sample = REPO_ROOT / "tests" / "data" / "pendigits_sample.tra"
+    points, labels = parse_pendigits(sample.read_text().splitlines())
+    pick = int(np.flatnonzero(labels == 4)[0])
+    tabs = window.tabs
+    pictures = []
+
+    def show(widget, name: str) -> None:
+        tabs.setCurrentIndex(tabs.indexOf(_tab_of(tabs, widget)))
+        settle(0.6)
+        pictures.append((name, window.grab()))
+
+    show(window.pad, "tab_draw.png")
+    replay_pendigit(window.pad.findChild(object, "drawingCanvas"), points[pick])
+    settle(0.8)
+    pictures[-1] = ("tab_draw.png", window.grab())
+
+    show(window.gradcheck_view, "tab_gradcheck.png")
+    done: list[object] = []
+    window.gradcheck_view.checkFinished.connect(done.append)
+    window.gradcheck_view.run_check()
+    deadline = time.monotonic() + 120
+    while not done and time.monotonic() < deadline:
+        settle(0.2)
+    settle(0.5)
+    pictures[-1] = ("tab_gradcheck.png", window.grab())
+
+    window.inspector_view.set_sample(window.pad.current_input().reshape(-1), int(labels[pick]))
+    show(window.inspector_view, "tab_inspector.png")
+    show(window.hidden_units_view, "tab_hidden_units.png")
+    show(window.evaluation_view, "tab_evaluation.png")
+    window.evaluation_view.evaluate()
+    settle(2.0)
+    pictures[-1] = ("tab_evaluation.png", window.grab())
+    ok = True
+    for name, pixmap in pictures:
+        path = output / name
+        ok &= pixmap.save(str(path))
+        print(path)
+    return ok
+
+
+def _tab_of(tabs, widget):
+    """The page of ``tabs`` that holds ``widget`` (views sit inside scroll areas)."""
+    for index in range(tabs.count()):
+        page = tabs.widget(index)
+        if page is widget or page.isAncestorOf(widget):
+            return page
+    raise LookupError(f"{widget.objectName()} is not in a tab")
 
 
 if __name__ == "__main__":
