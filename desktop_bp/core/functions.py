@@ -30,7 +30,9 @@ def softmax(x: NDArray) -> NDArray:
     from overflowing for large scores.
     """
     x = np.asarray(x)
-    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    e = x - x.max(axis=-1, keepdims=True)
+    # In place on the fresh difference (one temporary fewer per call) unless it is integer.
+    e = np.exp(e, out=e) if e.dtype.kind == "f" else np.exp(e)
     e /= e.sum(axis=-1, keepdims=True)
     return e
 

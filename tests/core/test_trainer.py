@@ -47,6 +47,46 @@ def test_same_seed_gives_bit_identical_losses():
     assert a.losses != c.losses
 
 
+def pixel_data(seed: int = 0):
+    """toy_data quantised to k / 255, as load_mnist normalises."""
+    (x_train, t_train), (x_test, t_test) = toy_data(seed)
+    quantise = lambda x: np.rint(x * 255).astype(np.uint8) / np.float32(255)  # noqa: E731
+    return (quantise(x_train), t_train), (quantise(x_test), t_test)
+
+
+def test_pixel_bytes_used_only_when_exact_and_give_the_same_training():
+    data = pixel_data()
+    fast = Trainer(TrainConfig(iterations=150, seed=3), data)
+    assert fast._train_pixels is not None
+    assert fast._train_pixels.dtype == np.uint8
+    assert Trainer(TrainConfig(iterations=1), toy_data())._train_pixels is None
+    slow = Trainer(TrainConfig(iterations=150, seed=3), data)
+    slow._train_pixels = None  # gather the float rows instead
+    assert fast.run().losses == slow.run().losses
+
+
+def test_minibatches_are_the_per_step_draws_of_the_seeded_generator():
+    """Indices drawn in blocks are the numbers one draw per step would give."""
+    data = pixel_data()
+    config = TrainConfig(iterations=70, batch_size=20, seed=5)
+    trainer = Trainer(config, data)
+    rng = np.random.default_rng(5)
+    trainer.network = type(trainer.network)(784, 50, 10, dtype=np.float32, rng=rng)
+    seen = []
+    original = trainer.network.gradient
+
+    def spy(x, t, **kwargs):
+        seen.append(x.copy())
+        return original(x, t, **kwargs)
+
+    trainer.network.gradient = spy
+    trainer.run()
+    x_train = data[0][0]
+    expected = [x_train[rng.integers(0, x_train.shape[0], 20)] for _ in range(70)]
+    assert len(seen) == 70
+    assert all(np.array_equal(a, b) for a, b in zip(seen, expected, strict=True))
+
+
 def test_update_ratio_is_lr_times_gradient_over_weights():
     trainer = Trainer(TrainConfig(iterations=1), toy_data())
     w1_before = trainer.network.params["W1"].copy()
