@@ -60,7 +60,7 @@ class TrainConfig:
     seed: int = 0
     augment: bool = False
     # Liu et al.'s moment normalisation of every train and test image, once, at construction
-    # (core/preprocess.py); the pad must then use PreprocessOptions(moment_normalize=True).
+    # (core/preprocess.py); the pad must then use preprocess.MOMENT_OPTIONS (the window does).
     moment_normalize: bool = False
 
     def validate(self) -> None:
