@@ -177,10 +177,10 @@ def test_worker_error_leaks_no_thread(make_window, qtbot, monkeypatch, fail_at):
     native_baseline = native_threads()
     original = Trainer._gradient_stats
 
-    def failing(self, grad, lr):
+    def failing(self, *args, **kwargs):
         if self.iteration + 1 >= fail_at:
             raise Boom("injected failure in the training step")
-        return original(self, grad, lr)
+        return original(self, *args, **kwargs)
 
     monkeypatch.setattr(Trainer, "_gradient_stats", failing)
     for attempt in range(3):  # the window stays usable and fails the same way each time
