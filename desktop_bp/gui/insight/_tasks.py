@@ -39,6 +39,12 @@ def _stop_all_on_quit() -> None:
     _LIVE.clear()
 
 
+#: How often a worker pauses to let the GUI thread take the GIL, and for how long (s): ~5 %
+#: of the worker's time.
+YIELD_EVERY = 0.02
+YIELD_FOR = 0.001
+
+
 class _Worker(QObject):
     progressed = Signal(object)
     succeeded = Signal(object)
@@ -52,6 +58,7 @@ class _Worker(QObject):
         self.stop_event = threading.Event()
         self._min_interval = min_interval
         self._last_report = 0.0
+        self._last_yield = 0.0
 
     def _report(self, value: object, force: bool = False) -> None:
         """Emit ``progressed`` at most every ``min_interval`` s; ``force`` always emits (for
@@ -61,10 +68,24 @@ class _Worker(QObject):
             self._last_report = now
             self.progressed.emit(value)
 
+    def _should_stop(self) -> bool:
+        """The stop flag, polled by the function between small steps; also where the worker
+        lets the GUI thread in. A loop of tiny numpy calls releases and retakes the GIL
+        around each call, and CPython then never forces a switch to a waiting thread (each
+        retake counts as a switch): the gradient check starved the window for seconds. A
+        short sleep every YIELD_EVERY seconds leaves the GIL free long enough for the GUI
+        thread to take it."""
+        now = time.perf_counter()
+        if now - self._last_yield >= YIELD_EVERY:
+            time.sleep(YIELD_FOR)
+            self._last_yield = time.perf_counter()
+        return self.stop_event.is_set()
+
     @Slot()
     def run(self) -> None:
         try:
-            result = self._fn(self._report, self.stop_event.is_set)
+            self._last_yield = time.perf_counter()
+            result = self._fn(self._report, self._should_stop)
         except Exception as exc:  # becomes a signal: shown to the user, never lost
             if self.stop_event.is_set():
                 self.cancelled.emit()
