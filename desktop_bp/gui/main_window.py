@@ -42,6 +42,7 @@ from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
 from desktop_bp.core.errors import CheckpointError, DataError
 from desktop_bp.core.preprocess import MOMENT_OPTIONS, PreprocessOptions
 from desktop_bp.core.trainer import DIVERGENCE_FACTOR
+from desktop_bp.gui import gc_guard
 from desktop_bp.gui.actions import create_actions
 from desktop_bp.gui.controls import SettingsPanel
 from desktop_bp.gui.data_loader import DatasetLoader
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
         """``insight_tabs=False`` builds only the Training tab (the views can be added with
         :meth:`add_tab` / :meth:`set_draw_widget`)."""
         super().__init__(parent)
+        gc_guard.install()  # cycles are collected in this (the GUI) thread only
         app = QApplication.instance()
         if isinstance(app, QApplication):
             apply_theme(app)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -19,6 +20,18 @@ def isolated_settings(tmp_path, monkeypatch):
     monkeypatch.setenv("DESKTOP_BP_DATA_DIR", str(tmp_path / "data"))
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(settings_dir))
     return settings_dir
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_gc(qapp):
+    """As in the app: cycles are collected in the GUI thread only (desktop_bp/gui/gc_guard.py),
+    and each test's garbage (closed windows) is collected here, before the next test starts
+    worker threads."""
+    from desktop_bp.gui import gc_guard
+
+    gc_guard.install()
+    yield
+    gc.collect()
 
 
 class ErrorRecorder:
