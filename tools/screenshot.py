@@ -112,7 +112,6 @@ def _grab_tabs(window, output: Path, settle) -> bool:
 
     sample = REPO_ROOT / "tests" / "data" / "pendigits_sample.tra"
     points, labels = parse_pendigits(sample.read_text().splitlines())
-    pick = int(np.flatnonzero(labels == 4)[0])
     tabs = window.tabs
     pictures = []
 
@@ -122,7 +121,20 @@ def _grab_tabs(window, output: Path, settle) -> bool:
         pictures.append((name, window.grab()))
 
     show(window.pad, "tab_draw.png")
-    replay_pendigit(window.pad.findChild(object, "drawingCanvas"), points[pick])
+    canvas = window.pad.findChild(object, "drawingCanvas")
+    # A real pen trajectory of a 4 that the network reads right, if there is one among the
+    # sample (the pad's accuracy on real handwriting is in the README, not in a picture).
+    pick = int(np.flatnonzero(labels == 4)[0])
+    for index in np.flatnonzero(labels == 4):
+        window.pad.clear()
+        replay_pendigit(canvas, points[index])
+        settle(0.3)
+        if window.pad.digit == 4:
+            pick = int(index)
+            break
+    else:
+        window.pad.clear()
+        replay_pendigit(canvas, points[pick])
     settle(0.8)
     pictures[-1] = ("tab_draw.png", window.grab())
 
