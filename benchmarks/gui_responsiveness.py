@@ -23,6 +23,11 @@ import sys
 import tempfile
 import time
 
+try:
+    from benchmarks._window import open_window
+except ImportError:  # run as a script: python benchmarks/<name>.py
+    from _window import open_window  # type: ignore[no-redef]
+
 
 def headless_rate(iterations: int) -> float:
     from desktop_bp.core.data import load_mnist
@@ -37,24 +42,9 @@ def headless_rate(iterations: int) -> float:
 
 def window_run(iterations: int) -> dict[str, float]:
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from desktop_bp.gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow()
-    window.settings_panel.iterations.setValue(iterations)
-    window.show()
-
+    app, window = open_window(iterations)
     loop = QEventLoop()
-    # Wait for the embedded data set (loaded in the background at start).
-    poll = QTimer()
-    poll.timeout.connect(
-        lambda: loop.quit() if window.loader.dataset_for("embedded") is not None else None
-    )
-    poll.start(10)
-    loop.exec()
-    poll.stop()
 
     gaps: list[float] = []
     last = [0.0]

@@ -31,6 +31,11 @@ import threading
 import time
 import tracemalloc
 
+try:
+    from benchmarks._window import open_window
+except ImportError:  # run as a script: python benchmarks/<name>.py
+    from _window import open_window  # type: ignore[no-redef]
+
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -70,23 +75,9 @@ def mb(value: object) -> str:
 
 def run(iterations: int, every: int, traced: bool) -> list[dict[str, object]]:
     from PySide6.QtCore import QEventLoop, QTimer
-    from PySide6.QtWidgets import QApplication
 
-    from desktop_bp.gui.main_window import MainWindow
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    window = MainWindow()
-    window.settings_panel.iterations.setValue(iterations)
-    window.show()
-
+    app, window = open_window(iterations)
     loop = QEventLoop()
-    poll = QTimer()
-    poll.timeout.connect(
-        lambda: loop.quit() if window.loader.dataset_for("embedded") is not None else None
-    )
-    poll.start(10)
-    loop.exec()
-    poll.stop()
     app.processEvents()
 
     if traced:

@@ -339,9 +339,7 @@ class Trainer:
                 if last_evaluated != self.iteration and self.iteration > 0:
                     # Always end on the final accuracy, not the one from up to an epoch ago.
                     started = time.perf_counter()
-                    record = self._record_epoch(
-                        self.iteration, *self._accuracies(net.copy_params())
-                    )
+                    record = self.evaluate()
                     self.seconds += time.perf_counter() - started
                     yield record
         finally:

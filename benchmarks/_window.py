@@ -1,0 +1,29 @@
+"""The real main window, offscreen, ready to train: shared by the window benchmarks."""
+
+from __future__ import annotations
+
+import sys
+
+
+def open_window(iterations: int):
+    """Show a MainWindow set to ``iterations`` and return once the embedded data set (loaded
+    in the background at start) is there."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from desktop_bp.gui.main_window import MainWindow
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    window = MainWindow()
+    window.settings_panel.iterations.setValue(iterations)
+    window.show()
+
+    loop = QEventLoop()
+    poll = QTimer()
+    poll.timeout.connect(
+        lambda: loop.quit() if window.loader.dataset_for("embedded") is not None else None
+    )
+    poll.start(10)
+    loop.exec()
+    poll.stop()
+    return app, window
