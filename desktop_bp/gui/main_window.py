@@ -148,6 +148,9 @@ class MainWindow(QMainWindow):
         self._queued: list[TrainingSnapshot] = []
         self.render_budget = RenderBudget(RENDER_SHARE)
         self._draw_widget: QWidget | None = None
+        # Views that missed weights while off screen during a run (fed when shown, see
+        # _is_fed_now).
+        self._stale_views: set[QWidget] = set()
         self.pad: DrawingPad | None = None
         self.gradcheck_view: GradientCheckView | None = None
         self.inspector_view: BackwardInspectorView | None = None
@@ -360,11 +363,30 @@ class MainWindow(QMainWindow):
             self._insight_timer.stop()
             self._feed_insight_views()
 
+    def _is_fed_now(self, view: QWidget) -> bool:
+        """Feed ``view`` new weights now? While a run goes only views on screen are fed:
+        every copy and table refresh for a hidden tab is GUI-thread time, and so GIL time,
+        taken from the training thread. A hidden view is marked stale and fed when shown."""
+        if self.runner.is_running and not view.isVisible():
+            self._stale_views.add(view)
+            return False
+        self._stale_views.discard(view)
+        return True
+
+    def _feed_stale_views(self) -> None:
+        stale = self._stale_views
+        if self._draw_widget in stale:
+            self._feed_draw_widget()
+        if stale.intersection(self._insight_views):
+            self._feed_insight_views()
+
     @Slot()
     def _feed_insight_views(self) -> None:
         params = self.current_params()
         activation = str(self.current_network_info().get("activation", "relu"))
         for view in self._insight_views:
+            if not self._is_fed_now(view):
+                continue
             try:
                 view.set_network(params, activation)
             except (ValueError, KeyError) as exc:  # e.g. a network that is not 784 → 10
@@ -387,11 +409,14 @@ class MainWindow(QMainWindow):
         # Hidden plots are not redrawn (see _tick); catch up when they are shown again.
         if self.tabs.widget(index) is self._plots_page:
             self._schedule()
+        self._feed_stale_views()
 
     @Slot()
     def _feed_draw_widget(self) -> None:
         widget = self._draw_widget
         if widget is None or not hasattr(widget, "set_network_params"):
+            return
+        if not self._is_fed_now(widget):
             return
         activation = str(self.current_network_info().get("activation", "relu"))
         if isinstance(widget, DrawingPad):
@@ -768,6 +793,7 @@ class MainWindow(QMainWindow):
         self._progress = None
         label = {DIVERGED: "Diverged", FAILED: "Failed", STOPPED: "Stopped"}.get(reason, "Done")
         self.run_controls.show_idle(f"{label} · {done:,} iterations")
+        self._feed_stale_views()
         for view in self._views:
             view.dirty = True
         self._update_actions()

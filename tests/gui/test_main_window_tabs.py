@@ -135,6 +135,33 @@ def test_hidden_units_update_live_but_throttled_and_hidden_views_wait(make_windo
     assert traces and inspector.trace is not None
 
 
+def test_hidden_tabs_get_weights_when_shown_and_when_the_run_ends(make_window, qtbot):
+    """While a run goes, the pad and the views on hidden tabs are not fed (GUI time is GIL
+    time the trainer waits for); showing a tab feeds it at once, and the end of the run feeds
+    them all."""
+    window = make_window(iterations=100_000)
+    pad, gradcheck = window.pad, window.gradcheck_view
+    fed: list[str] = []
+    original = pad.set_network_params
+    pad.set_network_params = lambda *a, **k: (fed.append("pad"), original(*a, **k))[1]
+    window.tabs.setCurrentIndex(TITLES.index("Training"))
+    window.train()
+    qtbot.waitUntil(lambda: window.iteration > 200, timeout=10000)
+    qtbot.wait(300)  # several snapshots arrive meanwhile
+    assert fed == [] and not pad.has_network
+    assert pad in window._stale_views and gradcheck in window._stale_views
+    window.tabs.setCurrentIndex(TITLES.index("Draw"))
+    assert fed == ["pad"] and pad.has_network  # fed at once when shown
+    qtbot.waitUntil(lambda: len(fed) > 1, timeout=3000)  # and live while on screen
+    window.tabs.setCurrentIndex(TITLES.index("Training"))
+    window.stop()
+    qtbot.waitUntil(lambda: not window.is_training, timeout=10000)
+    qtbot.waitUntil(lambda: not window._stale_views, timeout=3000)
+    final = window.current_params()
+    np.testing.assert_allclose(pad._net.params["W1"], final["W1"], rtol=1e-6)
+    assert gradcheck.findChild(QWidget, "gradCheckButton").isEnabled()
+
+
 def test_loading_weights_feeds_the_pad_and_views_and_restores_augment(make_window, qtbot, tmp_path):
     window = make_window(iterations=200)
     augment = window.findChild(QCheckBox, "augmentCheck")
