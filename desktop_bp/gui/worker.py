@@ -45,6 +45,9 @@ class TrainingWorker(QObject):
         self._go = threading.Event()
         self._go.set()
         self._pending_lr: float | None = None
+        # Raised by every call from the GUI thread: the loop reads this one attribute per
+        # step and looks at the events and the learning rate only when it is set.
+        self._attention = False
         self._start_iteration = trainer.iteration
         self._reset_pending()
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=20)
@@ -53,17 +56,21 @@ class TrainingWorker(QObject):
     # -- called from the GUI thread -----------------------------------------------------------
     def pause(self) -> None:
         self._go.clear()
+        self._attention = True
 
     def resume(self) -> None:
         self._go.set()
+        self._attention = True
 
     def stop(self) -> None:
         self._stop.set()
         self._go.set()  # wake a paused loop so it can see the stop
+        self._attention = True
 
     def set_learning_rate(self, value: float) -> None:
         """Applied to ``trainer.learning_rate`` before the next step."""
         self._pending_lr = float(value)
+        self._attention = True
 
     @property
     def is_paused(self) -> bool:
@@ -71,12 +78,10 @@ class TrainingWorker(QObject):
 
     # -- the loop (worker thread) -------------------------------------------------------------
     def _reset_pending(self) -> None:
-        self._loss_iterations: list[int] = []
-        self._losses: list[float] = []
-        self._grad_iterations: list[int] = []
-        self._grads: dict[str, list[float]] = {key: [] for key in GRADIENT_KEYS}
+        # Records are kept whole and split into columns once per snapshot: a list append per
+        # step costs the training thread less than a dozen.
+        self._steps: list[StepRecord] = []
         self._epochs: list[EpochRecord] = []
-        self._latest_grads: dict[str, float] = {}
 
     def _snapshot(self, *, paused: bool = False, final: bool = False) -> TrainingSnapshot:
         trainer = self._trainer
@@ -88,14 +93,16 @@ class TrainingWorker(QObject):
         params = trainer.network.copy_params()
         if not all(np.all(np.isfinite(value)) for value in params.values()):
             params = None
+        steps = self._steps
+        iterations = [record.iteration for record in steps]
         snapshot = TrainingSnapshot(
             iteration=trainer.iteration,
             target_iteration=trainer.config.iterations,
             start_iteration=self._start_iteration,
-            loss_iterations=self._loss_iterations,
-            losses=self._losses,
-            grad_iterations=self._grad_iterations,
-            grads=self._grads,
+            loss_iterations=iterations,
+            losses=[record.loss for record in steps],
+            grad_iterations=list(iterations),
+            grads={key: [record.grads[key] for record in steps] for key in GRADIENT_KEYS},
             epochs=self._epochs,
             params=params,
             learning_rate=trainer.learning_rate,
@@ -103,7 +110,7 @@ class TrainingWorker(QObject):
             elapsed=self._elapsed,
             paused=paused,
             final=final,
-            latest_grads=dict(self._latest_grads),
+            latest_grads=dict(steps[-1].grads) if steps else {},
         )
         self._reset_pending()
         return snapshot
@@ -128,30 +135,26 @@ class TrainingWorker(QObject):
         self._rate_window.append((run_started, trainer.iteration))
         try:
             for record in steps:
-                if isinstance(record, StepRecord):
-                    self._loss_iterations.append(record.iteration)
-                    self._losses.append(record.loss)
-                    self._grad_iterations.append(record.iteration)
-                    grads = self._grads
-                    for key, value in record.grads.items():
-                        grads[key].append(value)
-                    self._latest_grads = record.grads
+                if type(record) is StepRecord:
+                    self._steps.append(record)
                 else:
                     self._epochs.append(record)
-                if self._pending_lr is not None:
-                    lr, self._pending_lr = self._pending_lr, None
-                    if math.isfinite(lr) and lr > 0:
-                        trainer.learning_rate = lr
-                if self._stop.is_set():
-                    reason = STOPPED
-                    break
-                if not self._go.is_set():
-                    run_started = self._wait_while_paused(run_started)
-                    last_emit = run_started
+                if self._attention:
+                    self._attention = False
+                    if self._pending_lr is not None:
+                        lr, self._pending_lr = self._pending_lr, None
+                        if math.isfinite(lr) and lr > 0:
+                            trainer.learning_rate = lr
                     if self._stop.is_set():
                         reason = STOPPED
                         break
-                    continue
+                    if not self._go.is_set():
+                        run_started = self._wait_while_paused(run_started)
+                        last_emit = run_started
+                        if self._stop.is_set():
+                            reason = STOPPED
+                            break
+                        continue
                 now = time.perf_counter()
                 if now - last_emit >= self._emit_interval:
                     self._elapsed += now - run_started
