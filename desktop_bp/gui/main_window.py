@@ -793,7 +793,10 @@ class MainWindow(QMainWindow):
         self._progress = None
         label = {DIVERGED: "Diverged", FAILED: "Failed", STOPPED: "Stopped"}.get(reason, "Done")
         self.run_controls.show_idle(f"{label} · {done:,} iterations")
-        self._feed_stale_views()
+        if self._stale_views:
+            # The next tick's weightsChanged feeds every view now that no run goes (it is
+            # usually due anyway: the final weights were just set).
+            self._weights_dirty = True
         for view in self._views:
             view.dirty = True
         self._update_actions()
