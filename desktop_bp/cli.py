@@ -104,8 +104,22 @@ def build_parser() -> argparse.ArgumentParser:
         prog=PROG,
         description="Train the chapter-5 two-layer network of 'Deep Learning from Scratch' on "
         "MNIST. Without a command, the desktop window opens.",
+        epilog=f"'{PROG} COMMAND --help' lists a command's options. Exit codes: 0 success, "
+        "1 the work failed, 2 bad input, 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    entry = parser.add_mutually_exclusive_group()
+    entry.add_argument(
+        "--install-desktop-entry",
+        action="store_true",
+        help="add Desktop BP to this user's application menu (a .desktop file and its icon "
+        "under ~/.local/share) and exit",
+    )
+    entry.add_argument(
+        "--uninstall-desktop-entry",
+        action="store_true",
+        help="remove that menu entry and icon, and exit",
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     data_help = (
@@ -227,6 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version: argparse printed and "exited"
         return exc.code if isinstance(exc.code, int) else EXIT_OK
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if args.install_desktop_entry or args.uninstall_desktop_entry:
+        if handler is not None:
+            return _fail("--install/--uninstall-desktop-entry take no command", EXIT_USAGE)
+        handler = cmd_desktop_entry
     if handler is None:  # options but no command, e.g. "desktop-bp --json"
         return _fail(f"a command is needed (see '{PROG} --help')", EXIT_USAGE)
     try:
@@ -249,15 +267,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_gui() -> int:
-    """Open the desktop window (the only place Qt is ever imported from here)."""
+    """Open the desktop window (the only place Qt is ever imported from here).
+
+    Qt aborts the process, with a paragraph about platform plugins, when there is no display
+    or its X11 plugin lacks a library: both are checked first and told in one line.
+    """
+    from desktop_bp import display_check
+
+    problem = display_check.display_problem()
+    if problem is not None:
+        return _fail(f"cannot open the window: {problem}", EXIT_FAILED)
     try:
         from desktop_bp.gui.app import run_app
     except ImportError as exc:
+        advice = display_check.describe_import_error(exc)
         return _fail(
-            f"cannot start the window ({exc}); the command line still works, see '{PROG} --help'",
+            f"cannot start the window: {advice or exc}; the terminal commands still work, "
+            f"see '{PROG} --help'",
             EXIT_FAILED,
         )
     return int(run_app() or 0)
+
+
+def cmd_desktop_entry(args: argparse.Namespace) -> int:
+    """--install-desktop-entry / --uninstall-desktop-entry."""
+    from desktop_bp import desktop_entry
+
+    if args.uninstall_desktop_entry:
+        removed = desktop_entry.uninstall()
+        if not removed:
+            print("No Desktop BP menu entry was installed for this user.")
+        for path in removed:
+            print(f"removed {path}")
+        return EXIT_OK
+    written = desktop_entry.install()
+    for path in written:
+        print(f"wrote {path}")
+    print(f"The menu entry starts: {desktop_entry.describe(desktop_entry.launch_command())}")
+    return EXIT_OK
 
 
 def _fail(message: str, status: int) -> int:

@@ -73,7 +73,12 @@ def _swatch(colour: str, style: Qt.PenStyle) -> QIcon:
 
 class GradientPlot(LivePlot):
     def __init__(self, buffer: DecimatingBuffer, parent: QWidget | None = None) -> None:
-        super().__init__("gradientPlot", parent)
+        super().__init__(
+            "gradientPlot",
+            parent,
+            empty_hint="How large each layer's gradients are, live during training: "
+            "tick a quantity on the right to plot it.",
+        )
         self.buffer = buffer
         item = self.getPlotItem()
         item.setLogMode(y=True)
@@ -86,6 +91,7 @@ class GradientPlot(LivePlot):
             curve = item.plot(pen=pg.mkPen(colour, width=1, style=style), name=key)
             curve.setVisible(key in DEFAULT_VISIBLE)
             self.curves[key] = curve
+        self._sync_empty_state()
 
     def refresh(self) -> None:
         x = self.buffer.x

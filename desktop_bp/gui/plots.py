@@ -120,7 +120,9 @@ class LivePlot(pg.PlotWidget):
 
     hoverText = Signal(str)
 
-    def __init__(self, object_name: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, object_name: str, parent: QWidget | None = None, *, empty_hint: str = ""
+    ) -> None:
         super().__init__(parent, axisItems={"left": ScientificLogAxis("left")})
         #: Called with the GUI thread's CPU seconds spent in each repaint (the render budget).
         self.cost_sink: Callable[[float], None] | None = None
@@ -151,6 +153,46 @@ class LivePlot(pg.PlotWidget):
         item.addItem(self._cursor, ignoreBounds=True)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.dirty = False
+        # Before the first run an empty frame's default ticks (0.2 ... 0.8, or 2 ... 9 on a
+        # log axis) mean nothing: the axes go bare and a line says what will appear.
+        self.hint = QLabel(empty_hint, self, objectName="plotHint")
+        self.hint.setAccessibleName(f"{object_name} hint")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self._empty: bool | None = None  # subclasses call _sync_empty_state() once set up
+
+    @property
+    def is_empty(self) -> bool:
+        """No data and no run under way: the hint shows instead of tick values."""
+        return self.x_extent <= 0 and not self._has_data()
+
+    def _has_data(self) -> bool:
+        return self._x_data_end() > 0
+
+    def _sync_empty_state(self) -> None:
+        empty = self.is_empty and bool(self.hint.text())
+        if empty == self._empty:
+            return
+        self._empty = empty
+        item = self.getPlotItem()
+        for axis in ("left", "bottom"):
+            # No ticks at all (an empty list per level), or pyqtgraph's own again (None).
+            item.getAxis(axis).setTicks([[], []] if empty else None)
+        item.showGrid(x=not empty, y=not empty, alpha=0.15)
+        self.hint.setVisible(empty)
+        self._place_hint()
+
+    def _place_hint(self) -> None:
+        # The whole plot, text centred: the label's font comes from the style sheet only once
+        # it is polished, so a height computed here could clip the text.
+        margin = 24
+        self.hint.setGeometry(margin, 0, max(120, self.width() - 2 * margin), self.height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if "hint" in self.__dict__:  # pyqtgraph resizes the view before __init__ is done
+            self._place_hint()
 
     def paintEvent(self, event) -> None:
         started = time.thread_time()
@@ -163,6 +205,7 @@ class LivePlot(pg.PlotWidget):
         """Make the x axis reach ``end`` (the run's last iteration) from the start."""
         self.x_extent = float(end)
         self.dirty = True
+        self._sync_empty_state()
 
     def prepare_frame(self) -> None:
         """Set the frame and repaint now (at the start of a run, before the training thread
@@ -192,6 +235,7 @@ class LivePlot(pg.PlotWidget):
 
     def settle_range(self) -> None:
         """Set the frame for the current data, if it changed (call after ``setData``)."""
+        self._sync_empty_state()
         if not self.following:
             return
         x_end = max(self.x_extent, self._x_data_end(), 1.0)
@@ -250,7 +294,12 @@ class LossPlot(LivePlot):
     """Minibatch loss per iteration: faint raw curve plus its moving average."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("lossPlot", parent)
+        super().__init__(
+            "lossPlot",
+            parent,
+            empty_hint="The minibatch loss appears here, step by step, when you train.\n"
+            "Press Train (Ctrl+Return).",
+        )
         item = self.getPlotItem()
         self.set_axis_label("bottom", "iteration")
         self.set_axis_label("left", "loss")
@@ -266,6 +315,7 @@ class LossPlot(LivePlot):
             f"average (α = {LOSS_EMA_ALPHA}). Scroll to zoom, drag to pan, right-click for "
             "more; hover for values."
         )
+        self._sync_empty_state()
 
     def clear_data(self) -> None:
         self.raw.clear()
@@ -332,7 +382,11 @@ class AccuracyPlot(LivePlot):
     """Train and test accuracy (percent) after each epoch, against the iteration."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("accuracyPlot", parent)
+        super().__init__(
+            "accuracyPlot",
+            parent,
+            empty_hint="Train and test accuracy appear here after every epoch.",
+        )
         item = self.getPlotItem()
         self.set_axis_label("bottom", "iteration")
         self.set_axis_label("left", "accuracy", units="%")
@@ -364,6 +418,7 @@ class AccuracyPlot(LivePlot):
             "Accuracy on the whole training set and the whole test set, measured once per "
             "epoch (and at the end of a run). A widening gap means overfitting."
         )
+        self._sync_empty_state()
 
     def clear_data(self) -> None:
         self.iterations, self.train_acc, self.test_acc = [], [], []

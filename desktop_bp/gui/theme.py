@@ -31,6 +31,7 @@ QFrame#card, QFrame#gradientPanel {{
 QLabel#cardTitle {{ font-weight: 600; color: {TEXT}; }}
 QLabel#readout {{ color: {MUTED}; }}
 QLabel#hint {{ color: {MUTED}; }}
+QLabel#plotHint {{ color: {MUTED}; background: transparent; font-size: 10pt; }}
 QGroupBox {{
     background: {CARD}; border: 1px solid {BORDER}; border-radius: 6px;
     margin-top: 1.4em; padding: 8px 8px 6px 8px; font-weight: 600;

@@ -126,7 +126,7 @@ def test_round_trip_metadata_and_history(saved: Path) -> None:
     assert meta["app_version"] == __version__
     created = datetime.datetime.fromisoformat(meta["created"])
     assert created.tzinfo is not None
-    assert abs((datetime.datetime.now(datetime.UTC) - created).total_seconds()) < 600
+    assert abs((datetime.datetime.now(datetime.timezone.utc) - created).total_seconds()) < 600
 
 
 def test_file_layout_is_plain_arrays(saved: Path) -> None:

@@ -1,11 +1,11 @@
 """Run one function at a time off the GUI thread, with progress, cancel and error signals.
 
 The wiring is the training runner's (superqt's): a QObject worker moved to a fresh QThread,
-``thread.started → worker.run``, ``worker.done → thread.quit``, both deleted when the thread
-has finished. The function receives ``report(value)`` (throttled, to keep the event queue
-short; ``force=True`` for values that must not be dropped) and ``should_stop()`` (a
-thread-safe flag set by :meth:`BackgroundTask.cancel`). Whatever it raises reaches the GUI as
-``failed(message)``; nothing vanishes.
+``thread.started → worker.run``, ``worker.done → thread.quit``, both deleted in the GUI
+thread once the thread has ended. The function receives ``report(value)`` (throttled, to keep
+the event queue short; ``force=True`` for values that must not be dropped) and
+``should_stop()`` (a thread-safe flag set by :meth:`BackgroundTask.cancel`). Whatever it
+raises reaches the GUI as ``failed(message)``; nothing vanishes.
 """
 
 from __future__ import annotations
@@ -152,7 +152,11 @@ class BackgroundTask(QObject):
         worker.succeeded.connect(self._on_succeeded)
         worker.failed.connect(self._on_failed)
         worker.cancelled.connect(self._on_cancelled)
-        thread.finished.connect(worker.deleteLater)
+        # No ``thread.finished → worker.deleteLater``: a QObject destroyed in the worker thread
+        # calls into Python (it needs the GIL) while holding one of Qt's global signal-slot
+        # mutexes, and a GUI thread holding the GIL that connects any signal then waits for
+        # that mutex: a deadlock seen in the test suite. The GUI thread drops the last
+        # reference once the thread has ended (``_on_thread_finished``).
         thread.finished.connect(self._on_thread_finished)
         for entry in [e for e in _LIVE if e[0].isFinished()]:
             _LIVE.discard(entry)
@@ -205,10 +209,9 @@ class BackgroundTask(QObject):
         thread, worker, stop = self._thread, self._worker, self._stop_event
         if thread is None or worker is None or stop is None:
             return  # already handled (shutdown() ran first)
-        # ``finished`` is emitted before the thread has quite ended: the worker's deferred
-        # deletion still runs there. Wait for the end before dropping the last Python
-        # reference to the worker — doing it earlier let Python delete the worker from this
-        # thread while the worker thread deleted it too (a crash seen in the tests).
+        # ``finished`` is emitted before the thread has quite ended. Wait for the end before
+        # dropping the last Python reference to the worker, which deletes it here, in the GUI
+        # thread, with nothing of its thread left to race.
         thread.wait()
         gil.release()
         self._thread = self._worker = self._stop_event = None

@@ -1,0 +1,1 @@
+"""Helpers for the tests and benchmarks that drive the real app (no Qt imported here)."""
