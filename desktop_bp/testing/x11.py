@@ -1,6 +1,6 @@
 """Drive the real app on a real X server, as a user would: for tests and benchmarks.
 
-``XServer`` starts ``Xvfb`` on a free display number (``-displayfd``), ``App`` starts the
+``XServer`` starts ``Xvfb`` on a free display number, ``App`` starts the
 ``desktop-bp`` console script on it with Qt's ``xcb`` platform and a fresh settings folder,
 and both talk to the window only through X: ``xdotool`` for the window, focus, keys and the
 mouse, ImageMagick's ``import`` for its pixels. No Qt is imported here.
@@ -26,19 +26,41 @@ TOOLS = {"Xvfb": "xvfb", "xdotool": "xdotool", "import": "imagemagick"}
 WINDOW_TITLE = "^Desktop BP"
 
 
+def _free_display_numbers(first: int = 140, count: int = 40) -> list[int]:
+    """Display numbers with neither a lock file nor a socket: well above the usual :0 .. :99
+    of desktops, ssh forwarding and other Xvfbs, which must never be disturbed."""
+    return [
+        n
+        for n in range(first, first + count)
+        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}")
+    ]
+
+
 def missing_tools() -> list[str]:
     """The Debian packages of the X tools that are not installed."""
     return [package for tool, package in TOOLS.items() if shutil.which(tool) is None]
 
 
 class XServer:
-    """An ``Xvfb`` of its own (1280x800, 24 bit), stopped on ``close()``."""
+    """An ``Xvfb`` of its own (1280x800, 24 bit) on a free display, stopped on ``close()``."""
 
     def __init__(self, width: int = 1280, height: int = 800, timeout: float = 15.0) -> None:
+        errors = []
+        for number in _free_display_numbers():
+            try:
+                self._start(number, width, height, timeout)
+                return
+            except RuntimeError as exc:  # taken meanwhile, or Xvfb cannot start at all
+                errors.append(str(exc))
+        raise RuntimeError("Xvfb did not start: " + "; ".join(errors[-3:]))
+
+    def _start(self, number: int, width: int, height: int, timeout: float) -> None:
+        # -displayfd: Xvfb writes the display number to the pipe once it accepts clients.
         read_end, write_end = os.pipe()
         self.process = subprocess.Popen(
             [
                 "Xvfb",
+                f":{number}",
                 "-displayfd",
                 str(write_end),
                 "-screen",
@@ -46,24 +68,27 @@ class XServer:
                 f"{width}x{height}x24",
                 "-nolisten",
                 "tcp",
+                # Without it the server resets when its last client leaves, and a program
+                # started during the reset cannot connect.
+                "-noreset",
             ],
             pass_fds=(write_end,),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
         os.close(write_end)
-        number = b""
+        answer = b""
         deadline = time.monotonic() + timeout
         with os.fdopen(read_end, "rb", buffering=0) as pipe:
-            while not number.endswith(b"\n") and time.monotonic() < deadline:
+            while not answer.endswith(b"\n") and time.monotonic() < deadline:
                 chunk = pipe.read(16)
                 if not chunk:
                     break
-                number += chunk
-        if not number.strip().isdigit():
+                answer += chunk
+        if answer.strip() != str(number).encode():
             self.close()
-            raise RuntimeError(f"Xvfb did not start: {self._stderr()}")
-        self.display = f":{int(number)}"
+            raise RuntimeError(f"display :{number}: {self._stderr() or 'no answer'}")
+        self.display = f":{number}"
 
     def _stderr(self) -> str:
         if self.process.poll() is None or self.process.stderr is None:
