@@ -62,6 +62,9 @@ SONAME_PACKAGES: dict[str, str] = {
     "libxcb-xkb.so.1": "libxcb-xkb1",
     "libxcb-xinput.so.0": "libxcb-xinput0",
     "libxcb-xinerama.so.0": "libxcb-xinerama0",
+    "libwayland-client.so.0": "libwayland-client0",
+    "libwayland-cursor.so.0": "libwayland-cursor0",
+    "libwayland-egl.so.1": "libwayland-egl1",
     "libpng16.so.16": "libpng16-16",
     "libz.so.1": "zlib1g",
 }

@@ -46,7 +46,7 @@ def test_the_package_table_matches_the_install_script():
 
     script = (Path(__file__).parents[1] / "tools" / "install-system-deps.sh").read_text()
     block = script.split('QT_PACKAGES="', 1)[1].split('"', 1)[0]
-    installed = set(block.split())
+    installed = {name for entry in block.split() for name in entry.split("|")}
     # Pulled in by the script's packages rather than listed (libgl1 -> libglx0 -> libglvnd0).
     indirect = {
         "libglx0",

@@ -15,12 +15,15 @@ set -eu
 # What Qt's xcb platform plugin (PySide6/Qt/plugins/platforms/libqxcb.so) and the Qt libraries
 # it loads link against, found with `ldd` and mapped to packages with `dpkg -S`. A fresh
 # Debian 12, Ubuntu 22.04 or 24.04 lacks most of them; without fonts every glyph is a box.
-# Keep in step with desktop_bp/platform_check.py (the soname -> package table for the error
+# The Wayland client libraries are for Qt's wayland plugin, which a Wayland session (WSLg too)
+# tries before xcb.
+# Keep in step with desktop_bp/display_check.py (the soname -> package table for the error
 # message at start).
-QT_PACKAGES="libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3
+QT_PACKAGES="libegl1 libgl1 libglib2.0-0|libglib2.0-0t64 libfontconfig1 libfreetype6 libdbus-1-3
   libxkbcommon0 libxkbcommon-x11-0 libx11-6 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-glx0
   libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0
   libxcb-shape0 libxcb-shm0 libxcb-sync1 libxcb-util1 libxcb-xfixes0 libxcb-xkb1
+  libwayland-client0 libwayland-cursor0 libwayland-egl1
   fonts-dejavu-core"
 # The real-display test starts an X server, drives the window with X input events and reads
 # its pixels back.
@@ -45,14 +48,16 @@ if ! command -v apt-get >/dev/null 2>&1 || ! command -v dpkg-query >/dev/null 2>
 fi
 
 missing=""
-for package in $wanted; do
-  # A virtual name (Ubuntu 24.04's libglib2.0-0 is provided by libglib2.0-0t64) is never
-  # "installed" itself: apt-get resolves it, and installs nothing if its provider is there.
-  status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
-  case "$status" in
-    *"install ok installed"*) ;;
-    *) missing="$missing $package" ;;
-  esac
+for entry in $wanted; do
+  # "a|b": installed when either name is (Ubuntu 24.04 renamed libglib2.0-0 to libglib2.0-0t64,
+  # and the old name is only a virtual one that dpkg never reports installed); install the first,
+  # which apt-get resolves on every release.
+  found=""
+  for package in $(echo "$entry" | tr '|' ' '); do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    case "$status" in *"install ok installed"*) found=1 ;; esac
+  done
+  [ -n "$found" ] || missing="$missing ${entry%%|*}"
 done
 # Debian and Ubuntu ship Python without ensurepip: `python3 -m venv` needs python3-venv.
 if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then
@@ -75,7 +80,15 @@ install() {
   $as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
     $missing
 }
+update() {
+  $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+}
 echo "install-system-deps: installing$missing" >&2
-# Try with the package lists the machine has; a fresh machine has none (and old ones point at
-# files the mirror no longer holds), so update them and try again.
-install || { $as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q && install; }
+# A fresh machine (or container image) has no package lists: fetch them first instead of letting
+# apt-get print "Unable to locate package" for every name. Old lists may point at files the
+# mirror no longer holds, so a failed install is retried once after an update.
+if ls /var/lib/apt/lists/ 2>/dev/null | grep -q '_Packages'; then
+  install || { update && install; }
+else
+  update && install
+fi
