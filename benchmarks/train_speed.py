@@ -1,15 +1,20 @@
 """Training speed: the book's chapter-5 loop against desktop_bp's ``Trainer``, same work.
 
-Both train the 784-50-10 ReLU network on the embedded MNIST set (8,000 / 2,000) for the same
+Both train the 784-50-10 ReLU network on the embedded MNIST set (16,001 / 3,999) for the same
 number of SGD steps (batch 100, learning rate 0.1), with full train and test accuracy after the
 first step of every epoch and once at the end. Runs alternate (baseline, ours, baseline, ours,
 ...) so that a change in machine load hits both alike, each with one BLAS thread and with the
 default pool (threadpoolctl). For "ours" the trainer's own thread settings
 (``TRAINING_BLAS_THREADS`` / ``EVALUATION_BLAS_THREADS``) are set to the same count for the run.
 
+``--augmentation`` measures instead what augmentation costs: each preset (``book``, the
+default) trained with and without ``augment``, alternating, one BLAS thread as shipped; the
+overhead is the augmented run's wall time over the plain run's.
+
 Usage::
 
     python benchmarks/train_speed.py [--iters 10000] [--repeats 1] [--seed 0] [--json]
+    python benchmarks/train_speed.py --augmentation [--repeats 3]
 
 Prints a Markdown table (median wall seconds over the repeats); with ``--json`` the last line
 is the same data as one JSON object.
@@ -33,6 +38,7 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 from desktop_bp.core import trainer as trainer_module
 from desktop_bp.core.data import load_mnist
+from desktop_bp.core.presets import PRESETS
 from desktop_bp.core.trainer import TrainConfig, Trainer
 
 try:
@@ -160,6 +166,44 @@ def measure(
     return runs
 
 
+def measure_augmentation(repeats: int, log: Callable[[str], None]) -> str:
+    """Plain against augmented runs of each preset, alternating; returns a Markdown table."""
+    from dataclasses import replace
+
+    data = load_mnist()
+    times: dict[tuple[str, bool], list[float]] = {}
+    accuracy: dict[tuple[str, bool], list[float]] = {}
+    with threadpool_limits(limits=trainer_module.TRAINING_BLAS_THREADS, user_api="blas"):
+        for repeat in range(repeats):
+            for name, preset in PRESETS.items():
+                for augment in (False, True):
+                    config = replace(preset, augment=augment)
+                    started = time.perf_counter()
+                    history = Trainer(config, data).run()
+                    seconds = time.perf_counter() - started
+                    times.setdefault((name, augment), []).append(seconds)
+                    accuracy.setdefault((name, augment), []).append(history.test_acc[-1])
+                    log(
+                        f"repeat {repeat + 1}/{repeats}  {name:<8} augment={augment!s:<5} "
+                        f"{seconds:6.2f} s  test_acc {history.test_acc[-1]:.4f}"
+                    )
+    lines = [
+        "| preset | iterations | plain s (median) | augmented s (median) | overhead | "
+        "test acc plain / augmented |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, preset in PRESETS.items():
+        plain = statistics.median(times[(name, False)])
+        warped = statistics.median(times[(name, True)])
+        lines.append(
+            f"| {name} (784-{preset.hidden_size}-10) | {preset.iterations:,} | {plain:.2f} | "
+            f"{warped:.2f} | {100 * (warped / plain - 1):+.0f} % | "
+            f"{statistics.median(accuracy[(name, False)]):.4f} / "
+            f"{statistics.median(accuracy[(name, True)]):.4f} |"
+        )
+    return "\n".join(lines)
+
+
 def summarize(runs: list[Run], iters: int) -> list[Row]:
     rows: list[Row] = []
     keys = list(dict.fromkeys((r.variant, r.threads) for r in runs))
@@ -217,12 +261,21 @@ def main(argv: list[str] | None = None) -> int:
         help="also time the Trainer with its evaluation thread turned off",
     )
     parser.add_argument("--json", action="store_true", help="end with a JSON line")
+    parser.add_argument(
+        "--augmentation",
+        action="store_true",
+        help="measure what augmentation costs each preset instead",
+    )
     args = parser.parse_args(argv)
     if args.iters < 1 or args.repeats < 1:
         parser.error("--iters and --repeats must be positive")
 
     def log(text: str) -> None:
         print(text, file=sys.stderr, flush=True)
+
+    if args.augmentation:
+        print(measure_augmentation(args.repeats, log))
+        return 0
 
     load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     runs = measure(
@@ -236,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg() if hasattr(os, "getloadavg") else None
     rows = summarize(runs, args.iters)
     print(
-        f"{args.iters:,} iterations, embedded MNIST (8,000 / 2,000), 784-50-10 ReLU, batch 100, "
+        f"{args.iters:,} iterations, embedded MNIST (16,001 / 3,999), 784-50-10 ReLU, batch 100, "
         f"lr 0.1; {args.repeats} repeat(s); {os.cpu_count()} CPUs; numpy {np.__version__}; "
         f"Python {platform.python_version()}; load average {load_before} -> {load_after}\n"
     )

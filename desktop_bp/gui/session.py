@@ -51,10 +51,6 @@ class Session:
         """
         if self.network is not None and self.continues_with(config, source):
             done = self.iterations_done
-            if self.config is not None:
-                # The window has no control for it: a network trained on moment-normalised
-                # images (a checkpoint made elsewhere) keeps being trained on them.
-                config = dataclasses.replace(config, moment_normalize=self.config.moment_normalize)
             run_config = dataclasses.replace(
                 config, iterations=done + config.iterations, seed=config.seed + done
             )

@@ -3,19 +3,21 @@ data set and the loss plot's log scale."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray
 
 from desktop_bp.core import data as core_data
-from desktop_bp.core.trainer import TrainConfig
+from desktop_bp.core import presets
 from desktop_bp.gui.settings import create_settings, read_value
 
 if TYPE_CHECKING:
     from desktop_bp.gui.main_window import MainWindow
 
-#: TrainConfig fields kept in the settings (moment_normalize has no control in the window).
+#: TrainConfig fields kept in the settings: those with a control in the settings column, and
+#: those that come with a preset (so a restart finds the same preset, or the same "Custom").
 CONFIG_KEYS = (
     "hidden_size",
     "activation",
@@ -25,6 +27,9 @@ CONFIG_KEYS = (
     "iterations",
     "seed",
     "augment",
+    "lr_schedule",
+    "augment_fresh",
+    "train_accuracy_images",
 )
 
 
@@ -37,14 +42,15 @@ def restore_window_settings(window: MainWindow) -> None:
     state = settings.value("window/state")
     if isinstance(state, QByteArray) and not state.isEmpty():
         window.restoreState(state)
-    defaults = TrainConfig()
+    # Nothing stored yet (a first start): the default preset, not the dataclass's book values.
+    defaults = presets.PRESETS[presets.DEFAULT]
     values = {
         key: read_value(
             settings, f"config/{key}", getattr(defaults, key), type(getattr(defaults, key))
         )
         for key in CONFIG_KEYS
     }
-    window.settings_panel.set_config(TrainConfig(**values))
+    window.settings_panel.set_config(replace(defaults, **values))
     source = read_value(settings, "data/source", core_data.EMBEDDED, str)
     if source != core_data.EMBEDDED and (source in core_data.DOWNLOADABLE or Path(source).is_dir()):
         # Quietly: the window loads the chosen set itself once it is built.

@@ -22,6 +22,7 @@ from desktop_bp.core import download
 from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
 from desktop_bp.core.errors import DownloadError
 from desktop_bp.core.network import PARAM_NAMES, TwoLayerNet
+from desktop_bp.core.presets import preset
 from desktop_bp.core.trainer import TrainConfig
 
 EPOCH_LINE = re.compile(r"^epoch \d+, step \d+, train_acc [01]\.\d{4}, test_acc [01]\.\d{4}$")
@@ -66,11 +67,13 @@ def test_train_json(capsys) -> None:
     assert 0 < summary["final_loss"] < 2.5
     assert summary["data"] == "embedded"
     assert "embedded" in summary["dataset"]
-    assert summary["config"] == TrainConfig(hidden_size=20, iterations=200).to_dict()
-    assert (summary["train_size"], summary["test_size"]) == (8000, 2000)
+    # The default preset, with the two settings given on the command line.
+    assert summary["config"] == preset("default", hidden_size=20, iterations=200).to_dict()
+    assert summary["preset"] == "default"
+    assert (summary["train_size"], summary["test_size"]) == (16001, 3999)
     assert summary["saved"] is None
     epoch_lines = out.strip().splitlines()[:-1]
-    assert len(epoch_lines) >= 3  # epochs at steps 1, 81, 161 and the final 200
+    assert len(epoch_lines) >= 3  # epochs at steps 1, 161 and the final 200
     assert all(EPOCH_LINE.match(line) for line in epoch_lines), epoch_lines
     assert epoch_lines[-1].startswith(f"epoch {len(epoch_lines) - 1}, step 200,")
 
@@ -130,7 +133,7 @@ def test_train_save_then_eval(capsys, tmp_path: Path) -> None:
 
     status, out, _ = run(capsys, "eval", "--weights", str(weights), "--data", "embedded")
     assert status == EXIT_OK
-    assert re.search(r"train_acc \d\.\d{4} \(8,000 images\), test_acc \d\.\d{4}", out)
+    assert re.search(r"train_acc \d\.\d{4} \(16,001 images\), test_acc \d\.\d{4}", out)
 
 
 def test_eval_on_an_idx_folder(capsys, tmp_path: Path) -> None:

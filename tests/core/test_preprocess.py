@@ -11,19 +11,14 @@ from desktop_bp.core.data import load_mnist
 from desktop_bp.core.preprocess import (
     LECUN_OPTIONS,
     MNIST_CENTER,
-    MNIST_MOMENT_BOX,
     MNIST_SKEW_RANGE,
     MNIST_STROKE_RANGE,
     MNIST_STROKE_WIDTH,
-    MOMENT_OPTIONS,
     PreprocessOptions,
-    aran_aspect,
     center_of_mass,
     dilate,
     label_components,
     lecun_preprocess,
-    moment_affines,
-    moment_normalize,
     remove_specks,
     resample,
     resample_matrix,
@@ -301,89 +296,3 @@ def test_dilation_and_erosion_change_width_by_twice_the_radius():
     assert stroke_width(line) == pytest.approx(20, rel=0.12)
     assert stroke_width(dilate(line, 4.0)) == pytest.approx(28, rel=0.12)
     assert stroke_width(dilate(line, -4.0)) == pytest.approx(12, rel=0.15)
-
-
-# -- moment normalisation (Liu et al. 2004) ---------------------------------------------------
-def test_mnist_moment_box_constant(mnist_train):
-    x, _ = mnist_train
-    forward, _ = moment_affines(x, 1.0)
-    longer = 1.0 / np.minimum(forward[:, 0, 0], forward[:, 1, 1])  # box 1 -> 1 / longer side
-    assert np.median(longer) == pytest.approx(MNIST_MOMENT_BOX, abs=0.1)
-
-
-def test_aran_aspect_mapping():
-    r = np.linspace(0.0, 1.0, 101)
-    mapped = aran_aspect(r)
-    assert mapped[0] == 0.0 and mapped[-1] == pytest.approx(1.0)
-    assert np.all(np.diff(mapped) > 0) and np.all(mapped >= r - 1e-12)
-    assert aran_aspect(0.25) == pytest.approx(np.sqrt(np.sin(np.pi / 8)))
-
-
-def _moments(image: np.ndarray) -> tuple[float, float, float, float, float]:
-    """(row centroid, column centroid, row variance, column variance, covariance)."""
-    idx = np.arange(28.0)
-    total = image.sum()
-    cy = image.sum(axis=1) @ idx / total
-    cx = image.sum(axis=0) @ idx / total
-    dy, dx = idx - cy, idx - cx
-    return (
-        cy,
-        cx,
-        image.sum(axis=1) @ dy**2 / total,
-        image.sum(axis=0) @ dx**2 / total,
-        dy @ image @ dx / total,
-    )
-
-
-def test_moment_normalize_centres_deskews_and_sizes(mnist_train):
-    x, _ = mnist_train
-    out = moment_normalize(x[:300])
-    assert out.shape == (300, 784) and out.dtype == np.float32
-    assert out.min() >= 0.0 and out.max() <= 1.0
-    moments = np.array([_moments(image.astype(np.float64)) for image in out.reshape(-1, 28, 28)])
-    cy, cx, var_r, var_c, cov = moments.T
-    # Ink beyond the 28x28 field is cut off (a digit with long tails beyond its moment box),
-    # which moves a few centroids a little; the rest sit on (14, 14), deskewed, box-sized.
-    for centre in (cy, cx):
-        assert np.median(np.abs(centre - MNIST_CENTER)) < 0.02
-        assert np.percentile(np.abs(centre - MNIST_CENTER), 90) < 0.2
-    assert np.percentile(np.abs(cov / var_r), 90) < 0.06
-    longer = 4.0 * np.sqrt(np.maximum(var_r, var_c))
-    assert np.median(longer) == pytest.approx(MNIST_MOMENT_BOX, rel=0.05)
-
-
-def test_moment_normalize_maps_the_aspect_through_aran():
-    image = np.zeros((1, 28, 28))
-    image[0, 4:24, 12:16] = 1.0  # a 20 x 4 bar: moment aspect 0.2
-    out = moment_normalize(image).reshape(28, 28).astype(np.float64)
-    _, _, var_r, var_c, _ = _moments(out)
-    assert np.sqrt(var_c / var_r) == pytest.approx(float(aran_aspect(0.2)), rel=0.08)
-
-
-def test_moment_normalize_leaves_empty_images_empty():
-    assert not moment_normalize(np.zeros((2, 784))).any()
-    assert moment_normalize(np.zeros((0, 784))).shape == (0, 784)
-
-
-def test_to_mnist_moment_option_normalises_its_own_result():
-    image = draw(SEVEN, 14)
-    options = PreprocessOptions(deskew=False)
-    plain = to_mnist(image, options=options).image
-    moment = to_mnist(image, options=MOMENT_OPTIONS)
-    np.testing.assert_allclose(
-        moment.image, moment_normalize(plain[None]).reshape(28, 28), atol=1e-6
-    )
-    assert not to_mnist(np.zeros((50, 50)), options=MOMENT_OPTIONS).image.any()
-
-
-def test_trainer_moment_normalises_train_and_test_only_when_asked():
-    from desktop_bp.core.trainer import TrainConfig, Trainer
-
-    (x, t), (xt, tt) = load_mnist()
-    data = ((x[:200], t[:200]), (xt[:50], tt[:50]))
-    plain = Trainer(TrainConfig(iterations=1), data)
-    np.testing.assert_array_equal(plain.x_train, x[:200].astype(np.float32))
-    normalised = Trainer(TrainConfig(iterations=1, moment_normalize=True), data)
-    np.testing.assert_allclose(normalised.x_train, moment_normalize(x[:200]), atol=1e-6)
-    np.testing.assert_allclose(normalised.x_test, moment_normalize(xt[:50]), atol=1e-6)
-    np.testing.assert_array_equal(data[0][0], x[:200])  # the caller's data is left alone

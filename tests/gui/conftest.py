@@ -51,13 +51,22 @@ def make_window(qtbot, monkeypatch):
     windows = []
 
     def factory(
-        *, iterations: int | None = None, wait_for_data: bool = True, insight_tabs: bool = True
+        *,
+        iterations: int | None = None,
+        wait_for_data: bool = True,
+        insight_tabs: bool = True,
+        preset: str | None = "book",
     ):
+        """``preset``: the settings to start from. "book" (the tests' default: the chapter's
+        784-50-10 network, which most tests reason about), "default", or None for whatever
+        the window starts with."""
         window = MainWindow(insight_tabs=insight_tabs)
         window.errors = ErrorRecorder()
         monkeypatch.setattr(window, "_show_error", window.errors)
         qtbot.addWidget(window)
         windows.append(window)
+        if preset is not None:
+            window.settings_panel.apply_preset(preset)
         if iterations is not None:
             window.settings_panel.iterations.setValue(iterations)
         window.show()

@@ -51,7 +51,7 @@ def evaluated(qtbot, view, trained):
 def test_button_evaluates_the_test_set(evaluated, trained):
     net, (x_test, t_test) = trained
     result = evaluated.result
-    assert result.confusion.sum() == len(x_test) == 2000
+    assert result.confusion.sum() == len(x_test) == 3999
     expected = evaluate(net.params, net.activation, x_test, t_test)
     assert np.array_equal(result.confusion, expected.confusion)
     assert result.accuracy == pytest.approx(net.accuracy(x_test, t_test))

@@ -192,7 +192,7 @@ def test_augment_is_remembered_in_the_settings(make_window):
     window = make_window(wait_for_data=False)
     window.settings_panel.augment.setChecked(True)
     window.close()
-    again = make_window(wait_for_data=False)
+    again = make_window(wait_for_data=False, preset=None)
     assert again.settings_panel.augment.isChecked()
 
 

@@ -26,7 +26,7 @@ def test_settings_persist_between_windows(make_window, isolated_settings):
     window.close()
     assert (isolated_settings / ORGANIZATION).is_dir()
 
-    again = make_window(wait_for_data=False)
+    again = make_window(wait_for_data=False, preset=None)
     s = again.settings_panel
     assert s.hidden_size.value() == 64
     assert s.activation.currentData() == "sigmoid"
