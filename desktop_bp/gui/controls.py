@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal, Slot
@@ -72,6 +73,15 @@ def _int_spin(name: str, low: int, high: int, value: int) -> QSpinBox:
     return spin
 
 
+def _combo(name: str, items: Sequence[tuple[str, str, str]]) -> QComboBox:
+    """A combo of (data, label, tooltip) entries."""
+    combo = QComboBox(objectName=name)
+    for data, label, tip in items:
+        combo.addItem(label, data)
+        combo.setItemData(combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+    return combo
+
+
 def _describe(config: TrainConfig) -> str:
     """One line for a preset's tooltip."""
     return (
@@ -97,12 +107,10 @@ class SettingsPanel(QWidget):
         super().__init__(parent)
         defaults = presets.PRESETS[presets.DEFAULT]
         self._uncontrolled = {name: getattr(defaults, name) for name in UNCONTROLLED}
-        self.preset_combo = QComboBox(objectName="presetCombo")
-        for name, config in presets.PRESETS.items():
-            self.preset_combo.addItem(presets.LABELS[name], name)
-            self.preset_combo.setItemData(
-                self.preset_combo.count() - 1, _describe(config), Qt.ItemDataRole.ToolTipRole
-            )
+        self.preset_combo = _combo(
+            "presetCombo",
+            [(name, presets.LABELS[name], _describe(c)) for name, c in presets.PRESETS.items()],
+        )
         self.preset_combo.addItem("Custom", CUSTOM)
         self.preset_combo.setToolTip(
             "Starting settings. “Default” reads real handwriting best within a short run; "
@@ -114,12 +122,7 @@ class SettingsPanel(QWidget):
             "Back to the default preset's settings (the seed and data set stay) — also "
             "Training ▸ Restore default settings."
         )
-        self.dataset_combo = QComboBox(objectName="datasetCombo")
-        for source, label, tip in DATASETS:
-            self.dataset_combo.addItem(label, source)
-            self.dataset_combo.setItemData(
-                self.dataset_combo.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
+        self.dataset_combo = _combo("datasetCombo", DATASETS)
         self.dataset_combo.insertSeparator(self.dataset_combo.count())
         self.dataset_combo.addItem("Open IDX folder…", OPEN_FOLDER)
         self.dataset_combo.setToolTip(
@@ -164,12 +167,7 @@ class SettingsPanel(QWidget):
             "SGD steps per click on Train (the book's 10,000). Training again continues "
             "the same network for this many more steps."
         )
-        self.lr_schedule = QComboBox(objectName="lrScheduleCombo")
-        for key, label, tip in LR_SCHEDULES:
-            self.lr_schedule.addItem(label, key)
-            self.lr_schedule.setItemData(
-                self.lr_schedule.count() - 1, tip, Qt.ItemDataRole.ToolTipRole
-            )
+        self.lr_schedule = _combo("lrScheduleCombo", LR_SCHEDULES)
         self.lr_schedule.setToolTip(
             "How the learning rate changes during a run: constant (the book) or a step "
             "decay (x 0.1 for the last quarter of the steps)."
