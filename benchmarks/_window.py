@@ -5,9 +5,9 @@ from __future__ import annotations
 import sys
 
 
-def open_window(iterations: int):
-    """Show a MainWindow set to ``iterations`` and return once the embedded data set (loaded
-    in the background at start) is there."""
+def open_window(iterations: int | None = None, preset: str = "default"):
+    """Show a MainWindow on ``preset``'s settings (with ``iterations``, if given) and return
+    once the embedded data set (loaded in the background at start) is there."""
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -15,7 +15,9 @@ def open_window(iterations: int):
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
-    window.settings_panel.iterations.setValue(iterations)
+    window.settings_panel.apply_preset(preset)
+    if iterations is not None:
+        window.settings_panel.iterations.setValue(iterations)
     window.show()
 
     loop = QEventLoop()

@@ -1,7 +1,7 @@
 """How smooth does the window stay while it trains, and what does the GUI cost the training?
 
-Runs a real training (default 10,000 iterations on the embedded data set) in the real
-MainWindow, offscreen, and measures
+Runs a real training (default: the default preset, as one click on Train does, on the embedded
+data set) in the real MainWindow, offscreen, and measures
 
 - the gaps between ticks of a 10 ms QTimer in the GUI thread while training runs: p50, p95,
   max (targets: p95 < 50 ms, max < 100 ms);
@@ -13,7 +13,7 @@ MainWindow, offscreen, and measures
 
 Usage::
 
-    python benchmarks/gui_responsiveness.py [--iterations 10000] [--repeat 5]
+    python benchmarks/gui_responsiveness.py [--preset default|book] [--iterations N] [--repeat 5]
 """
 
 from __future__ import annotations
@@ -31,21 +31,22 @@ except ImportError:  # run as a script: python benchmarks/<name>.py
     from _window import open_window  # type: ignore[no-redef]
 
 
-def headless_rate(iterations: int) -> float:
+def headless_rate(iterations: int, preset_name: str) -> float:
     from desktop_bp.core.data import load_mnist
-    from desktop_bp.core.trainer import TrainConfig, Trainer
+    from desktop_bp.core.presets import preset
+    from desktop_bp.core.trainer import Trainer
 
     data = load_mnist(source="embedded")
-    trainer = Trainer(TrainConfig(iterations=iterations), data)
+    trainer = Trainer(preset(preset_name, iterations=iterations), data)
     started = time.perf_counter()
     trainer.run()
     return iterations / (time.perf_counter() - started)
 
 
-def window_run(iterations: int) -> dict[str, float]:
+def window_run(iterations: int, preset_name: str) -> dict[str, float]:
     from PySide6.QtCore import QEventLoop, QTimer
 
-    app, window = open_window(iterations)
+    app, window = open_window(iterations, preset_name)
     loop = QEventLoop()
 
     gaps: list[float] = []
@@ -99,7 +100,10 @@ def window_run(iterations: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--iterations", type=int, default=10_000)
+    parser.add_argument(
+        "--preset", default="default", help="the settings to train with (default: 'default')"
+    )
+    parser.add_argument("--iterations", type=int, default=None, help="default: the preset's own")
     parser.add_argument("--repeat", type=int, default=5, help="window runs to make")
     parser.add_argument(
         "--switch-interval",
@@ -115,13 +119,18 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["DESKTOP_BP_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-bench-")
 
+    from desktop_bp.core.presets import preset
+
+    iterations = args.iterations or preset(args.preset).iterations
+    print(f"preset {args.preset!r}, {iterations:,} iterations per run")
     results = []
-    headless = [headless_rate(args.iterations)]
+    headless = [headless_rate(iterations, args.preset)]
     for _ in range(args.repeat):
-        results.append(window_run(args.iterations))
-        headless.append(headless_rate(args.iterations))
+        results.append(window_run(iterations, args.preset))
+        headless.append(headless_rate(iterations, args.preset))
     for i, r in enumerate(results):
         r["share"] = r["rate"] / statistics.mean(headless[i : i + 2])
+    del iterations
     runs = ", ".join(f"{r:,.0f}" for r in headless)
     print(f"headless Trainer.run(): {statistics.median(headless):,.0f} it/s (runs: {runs})")
     ok = True

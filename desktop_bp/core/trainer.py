@@ -64,8 +64,10 @@ class TrainConfig:
     seed: int = 0
     augment: bool = False
     #: With ``augment``: the share of each block of minibatch rows that are fresh random warps
-    #: (core/augment_pool.py); the rest are earlier warps still in the pool.
-    augment_fresh: float = 0.25
+    #: (core/augment_pool.py); the rest are earlier warps still in the pool. Measured on the
+    #: default preset (UJI digits, 3 seeds): 0.25 read 0.961 at +34 % time, 0.15 0.960 at
+    #: +15 %, 0.10 0.943 at +3 %.
+    augment_fresh: float = 0.15
     #: "constant" (the book), or "step": the learning rate x 0.1 for the last quarter of the
     #: iterations (see ``learning_rate_factor``).
     lr_schedule: str = "constant"

@@ -439,3 +439,21 @@ def test_subprocess_bad_argument() -> None:
     assert done.stdout == ""
     assert len(done.stderr.splitlines()) == 1
     assert done.stderr.startswith("desktop-bp: error: ")
+
+
+def test_train_presets_and_single_changes(capsys) -> None:
+    status, out, _ = run(capsys, "train", "--preset", "book", "--iters", "30", "--json")
+    assert status == EXIT_OK
+    summary = last_json(out)
+    assert summary["preset"] == "book"
+    assert summary["config"] == TrainConfig(iterations=30).to_dict()  # chapter 5 exactly
+    status, out, _ = run(
+        capsys, "train", "--iters", "30", "--no-augment", "--lr-schedule", "constant", "--json"
+    )
+    assert status == EXIT_OK
+    config = last_json(out)["config"]
+    assert (
+        config == preset("default", iterations=30, augment=False, lr_schedule="constant").to_dict()
+    )
+    status, _, err = run(capsys, "train", "--preset", "fast")
+    assert status == EXIT_USAGE and err.count("\n") == 1 and "fast" in err
