@@ -32,8 +32,8 @@ PRESETS: dict[str, TrainConfig] = {
 
 #: What the window's preset combo shows for each preset.
 LABELS: dict[str, str] = {
-    DEFAULT: "Default: reads handwriting",
-    BOOK: "Book, chapter 5",
+    DEFAULT: "Default (handwriting)",
+    BOOK: "Book (chapter 5)",
 }
 
 

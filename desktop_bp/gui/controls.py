@@ -117,7 +117,9 @@ class SettingsPanel(QWidget):
             "“Book” is chapter 5 exactly (784-50-10, lr 0.1, batch 100, 10,000 iterations). "
             "Change any setting below afterwards: it is kept, and this shows “Custom”."
         )
-        self.restore_button = QPushButton("Restore defaults", objectName="restoreDefaultsButton")
+        # Short, beside the combo: the settings column must fit a 1280x800 window.
+        self.restore_button = QPushButton("Defaults", objectName="restoreDefaultsButton")
+        self.restore_button.setAccessibleName("Restore defaults")
         self.restore_button.setToolTip(
             "Back to the default preset's settings (the seed and data set stay) — also "
             "Training ▸ Restore default settings."
@@ -183,12 +185,9 @@ class SettingsPanel(QWidget):
         )
 
         preset_box = QGroupBox("Preset")
-        preset_form = QVBoxLayout(preset_box)
-        preset_form.addWidget(self.preset_combo)
-        restore_row = QHBoxLayout()
-        restore_row.addStretch(1)
-        restore_row.addWidget(self.restore_button)
-        preset_form.addLayout(restore_row)
+        preset_row = QHBoxLayout(preset_box)
+        preset_row.addWidget(self.preset_combo, 1)
+        preset_row.addWidget(self.restore_button)
 
         data_box = QGroupBox("Data")
         data_form = QVBoxLayout(data_box)
@@ -212,7 +211,7 @@ class SettingsPanel(QWidget):
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
+        layout.setSpacing(6)
         layout.addWidget(preset_box)
         layout.addWidget(data_box)
         layout.addWidget(network_box)

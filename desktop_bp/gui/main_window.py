@@ -183,8 +183,8 @@ class MainWindow(QMainWindow):
         self.run_controls = RunControls()
         column = QWidget()
         column_layout = QVBoxLayout(column)
-        column_layout.setContentsMargins(10, 10, 6, 10)
-        column_layout.setSpacing(10)
+        column_layout.setContentsMargins(10, 8, 6, 8)
+        column_layout.setSpacing(6)
         column_layout.addWidget(self.settings_panel)
         column_layout.addWidget(self.run_controls)
         column_layout.addStretch(1)
@@ -811,7 +811,7 @@ class MainWindow(QMainWindow):
     # == data sets =============================================================================
     @Slot(str)
     def _on_dataset_chosen(self, source: str) -> None:
-        self.settings_panel.set_dataset_info(self._source_title(source))
+        self.settings_panel.set_dataset_info(self._source_details(source))
         self.status.set_dataset(self._source_name(source))
         if self.loader.dataset_for(source) is not None:
             self._show_dataset_sizes(source, self.loader.dataset_for(source))
@@ -876,6 +876,12 @@ class MainWindow(QMainWindow):
         """'Embedded MNIST subset (16,001 train / 3,999 test)'."""
         text = core_data.describe_source(source)
         return text[:1].upper() + text[1:]
+
+    @classmethod
+    def _source_details(cls, source: str) -> str:
+        """What the combo's label does not say, on one line: '16,001 train / 3,999 test'."""
+        title = cls._source_title(source)
+        return title.split(" (", 1)[1].rstrip(")") if " (" in title else title
 
     @classmethod
     def _source_name(cls, source: str) -> str:
