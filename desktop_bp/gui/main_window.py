@@ -408,6 +408,13 @@ class MainWindow(QMainWindow):
         # Hidden plots are not redrawn (see _tick); catch up when they are shown again.
         if self.tabs.widget(index) is self._plots_page:
             self._schedule()
+        if self.runner.is_running:
+            # A view that goes out of sight during a run holds the weights of its last feed;
+            # mark it stale now, or the end of the run (which feeds stale views) would miss
+            # it when no snapshot arrived between the switch and the end.
+            for view in (self._draw_widget, *self._insight_views):
+                if view is not None and not view.isVisible():
+                    self._stale_views.add(view)
         self._feed_stale_views()
 
     @Slot()
