@@ -4,7 +4,7 @@ A network trained on MNIST digits learns those exact pixel positions; people dra
 digits a little rotated, shifted, bigger, thinner. Showing the training images slightly warped
 teaches the tolerance the drawing pad needs. :func:`augment_batch` warps a batch; the trainer
 does not call it per step but through :mod:`desktop_bp.core.augment_pool`, which keeps the
-warping on a second thread (``TrainConfig.augment``).
+warping in a worker process (``TrainConfig.augment``).
 
 The default ranges were chosen on real pen-drawn digits replayed on the pad (the 600 UJI
 digits, ``benchmarks/handwriting_accuracy.py``), with 784-100-10, 20,000 steps, lr 0.2 and a

@@ -235,22 +235,20 @@ class AugmentPool:
     ) -> None:
         if source.ndim != 2 or source.shape[0] == 0:
             raise ValueError(f"the pool needs (N, 784) images, got shape {source.shape}")
-        self.source = source
         self.pixels = np.array(source, copy=True)
-        self.seed = int(seed)
-        self.chunk = int(min(max(chunk, 1), source.shape[0]))
-        self.params = params
+        seed = int(seed)
+        chunk = int(min(max(chunk, 1), source.shape[0]))
         self.refreshed = 0  # rows replaced so far (for tests and statistics)
         self.worker_kind = "thread"
         self._worker: _ProcessWorker | _ThreadWorker | None = None
         if USE_PROCESS:
             try:
-                self._worker = _ProcessWorker(source, self.seed, self.chunk, params)
+                self._worker = _ProcessWorker(source, seed, chunk, params)
                 self.worker_kind = "process"
             except (OSError, RuntimeError, ValueError):
                 self._worker = None  # no child processes here (a sandbox): use the thread
         if self._worker is None:
-            self._worker = _ThreadWorker(source, self.seed, self.chunk, params)
+            self._worker = _ThreadWorker(source, seed, chunk, params)
         self._block = 0
         self._worker.request(0)
 

@@ -289,7 +289,7 @@ class Trainer:
         augment = self.config.augment and x_train.shape[1] == AUGMENT_PIXELS
         pool = None
         if augment:
-            # Warps come from a pool refreshed in a second thread (core/augment_pool.py):
+            # Warps come from a pool refreshed by a worker process (core/augment_pool.py):
             # the minibatch rows are gathered from it as from the plain images.
             chunk = round(self.config.augment_fresh * INDEX_BLOCK_STEPS * batch_size)
             pool = AugmentPool(pixels if pixels is not None else x_train, self.config.seed, chunk)
@@ -304,6 +304,7 @@ class Trainer:
         stats_keys = self._stats_keys()
         last_evaluated = -1
         pending: tuple[int, Future[tuple[float, float]]] | None = None
+        sampled = bool(self.config.train_accuracy_images)
         recent: deque[float] = deque(maxlen=DIVERGENCE_WINDOW)
         recent_sum = 0.0
         explode_at = DIVERGENCE_FACTOR * math.log(net.output_size) * DIVERGENCE_WINDOW
@@ -356,7 +357,10 @@ class Trainer:
                         pending = None
                     else:
                         record = None
-                    if due:
+                    # A run's last accuracy is always on every training image (the figure that
+                    # is saved, printed and compared): when the epochs sample them, the last
+                    # step's evaluation is left to evaluate() after the loop, not done twice.
+                    if due and not (sampled and self.iteration == self.config.iterations):
                         snapshot = net.copy_params()
                         if OVERLAP_EVALUATION:
                             future = executor.submit(self._accuracies, snapshot)
@@ -370,17 +374,12 @@ class Trainer:
                     if record is not None:
                         yield record
                 started = time.perf_counter()
-                # A run's last accuracy is always on every training image, even when its epochs
-                # sampled them: that figure is the one saved, printed and compared.
-                sampled = bool(self.config.train_accuracy_images)
                 if pending is not None:
-                    result = pending[1].result()
-                    if not (sampled and pending[0] == self.iteration):
-                        record = self._record_epoch(pending[0], *result)
-                        self.seconds += time.perf_counter() - started
-                        yield record
+                    record = self._record_epoch(pending[0], *pending[1].result())
                     pending = None
-                if (last_evaluated != self.iteration or sampled) and self.iteration > 0:
+                    self.seconds += time.perf_counter() - started
+                    yield record
+                if last_evaluated != self.iteration and self.iteration > 0:
                     # Always end on the final accuracy, not the one from up to an epoch ago.
                     started = time.perf_counter()
                     record = self.evaluate()

@@ -181,7 +181,7 @@ class SettingsPanel(QWidget):
             "Warp every training minibatch a little at random: small shifts, rotations and "
             "scalings, and thinner or thicker strokes. The network then tolerates digits that "
             "are not drawn exactly like MNIST's (the drawing pad benefits most). The warps are "
-            "made on a second thread while training runs; the test set is never augmented."
+            "made in a second process while training runs; the test set is never augmented."
         )
 
         preset_box = QGroupBox("Preset")
