@@ -182,6 +182,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="random seed for weights and minibatches (default 0)",
     )
     train.add_argument("--save", metavar="FILE", help="write the trained weights to FILE (.npz)")
+    train.add_argument(
+        "--history-csv",
+        metavar="FILE",
+        help="write the run's curves to FILE as CSV: iteration, loss, the epoch accuracies on "
+        "their rows, the gradient magnitudes (the window's File > Export curves format)",
+    )
     train.add_argument("--json", action="store_true", help="end with a JSON summary line")
     train.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     train.set_defaults(handler=cmd_train)
@@ -489,15 +495,15 @@ def _load_data(source: str, dtype: type = np.float32) -> Any:
         progress.finish()
 
 
-def _check_save_path(path: str) -> Path:
-    """Fail before training, not after, when the weights could not be written."""
+def _check_save_path(path: str, flag: str = "--save") -> Path:
+    """Fail before training, not after, when a result could not be written."""
     target = Path(path).expanduser()
     if target.is_dir():
-        raise ValueError(f"--save {path}: is a folder, not a file name")
+        raise ValueError(f"{flag} {path}: is a folder, not a file name")
     if not target.parent.is_dir():
-        raise ValueError(f"--save {path}: folder {target.parent} does not exist")
+        raise ValueError(f"{flag} {path}: folder {target.parent} does not exist")
     if not os.access(target.parent, os.W_OK):
-        raise ValueError(f"--save {path}: folder {target.parent} is not writable")
+        raise ValueError(f"{flag} {path}: folder {target.parent} is not writable")
     return target
 
 
@@ -525,16 +531,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     )
     config.validate()
     save_path = _check_save_path(args.save) if args.save else None
+    csv_path = _check_save_path(args.history_csv, "--history-csv") if args.history_csv else None
     data = _load_data(args.data)
     (x_train, _), (x_test, _) = data
     trainer = Trainer(config, data)
 
     progress = ProgressBar(config.iterations, enabled=not args.no_progress)
+    # Gradient magnitudes per step, only when the CSV wants them (9 floats a step).
+    gradients: dict[str, list[float]] | None = {} if csv_path is not None else None
     started = time.perf_counter()
     try:
         for record in trainer.steps():
             if isinstance(record, StepRecord):
                 progress.update(record.iteration, f"loss {record.loss:.3f}")
+                if gradients is not None:
+                    for key, value in record.grads.items():
+                        gradients.setdefault(key, []).append(value)
             else:
                 progress.clear()
                 print(
@@ -558,6 +570,8 @@ def cmd_train(args: argparse.Namespace) -> int:
             iterations_done=trainer.iteration,
             history=history,
         )
+    if csv_path is not None:
+        _write_history_csv(csv_path, trainer, config, args, wall_seconds, gradients or {})
     rate = trainer.iteration / max(trainer.seconds, 1e-9)
     if args.json:
         _emit_json(
@@ -578,6 +592,7 @@ def cmd_train(args: argparse.Namespace) -> int:
                 "test_acc": test_acc,
                 "final_loss": final_loss,
                 "saved": None if save_path is None else str(save_path),
+                "history_csv": None if csv_path is None else str(csv_path),
             }
         )
     else:
@@ -588,7 +603,40 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
         if save_path is not None:
             print(f"weights saved to {save_path}")
+        if csv_path is not None:
+            print(f"curves written to {csv_path}")
     return EXIT_OK
+
+
+def _write_history_csv(
+    path: Path,
+    trainer,
+    config,
+    args: argparse.Namespace,
+    wall_seconds: float,
+    gradients: dict[str, list[float]],
+) -> None:
+    from desktop_bp.core.run_history import (
+        RunHistoryError,
+        record_from_history,
+        write_curves_csv,
+    )
+
+    steps = len(next(iter(gradients.values()), []))
+    record = record_from_history(
+        trainer.history,
+        config=config,
+        dataset=_source_id(args.data),
+        outcome="completed",
+        wall_seconds=wall_seconds,
+        preset=args.preset,
+        gradient_iterations=range(1, steps + 1),
+        gradients=gradients,
+    )
+    try:
+        write_curves_csv(path, [record], [args.preset or "custom"])
+    except RunHistoryError as exc:
+        raise ValueError(f"--history-csv: {exc}") from exc
 
 
 def cmd_gradcheck(args: argparse.Namespace) -> int:

@@ -22,13 +22,12 @@ Every problem with a file is reported as :class:`CheckpointError` naming the fil
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime
+import io
 import json
 import math
 import os
-import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from desktop_bp import __version__
+from desktop_bp.core.atomic_file import write_atomically
 from desktop_bp.core.errors import CheckpointError
 from desktop_bp.core.network import ACTIVATIONS, PARAM_NAMES, TwoLayerNet
 from desktop_bp.core.trainer import TrainConfig, TrainingHistory
@@ -139,23 +139,12 @@ def save_checkpoint(
     folder = path.parent
     if not folder.is_dir():
         raise CheckpointError(f"cannot save weights to {path}: folder {folder} does not exist")
-    temp = folder / f".{path.name}.{secrets.token_hex(4)}.tmp"
     try:
-        # O_EXCL: never clobber a file we did not create. Mode 0o666 lets the umask decide the
-        # final permissions, as for any ordinary file (mkstemp would force 0o600).
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-        with os.fdopen(fd, "wb") as stream:
-            np.savez_compressed(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            temp.unlink(missing_ok=True)
-        if not isinstance(exc, Exception):  # KeyboardInterrupt etc.: clean up, then propagate
-            raise
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)
+        write_atomically(path, buffer.getvalue())
+    except Exception as exc:  # KeyboardInterrupt etc. propagate as they are
         raise CheckpointError(f"cannot save weights to {path}: {_describe(exc)}") from exc
-    _fsync_folder(folder)
 
 
 def _arrays_to_save(
@@ -220,20 +209,6 @@ def _arrays_to_save(
     text = json.dumps(metadata, ensure_ascii=False, allow_nan=False, indent=1)
     arrays["metadata"] = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
     return arrays
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX); a no-op where folders cannot be opened."""
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
 
 
 # -- loading ----------------------------------------------------------------------------------
