@@ -11,7 +11,7 @@ def open_window(iterations: int | None = None, preset: str = "default"):
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()

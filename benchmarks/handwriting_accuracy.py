@@ -4,7 +4,7 @@ Replays the 600 digits of the UJI Pen Characters v2 set (every digit twice by ea
 writers, W01-W30; Llorens et al., LREC 2008, CC BY 4.0) onto the pad's canvas through real
 mouse events: each sample fitted by its own bounding box (70 % of the side tall, at most 80 %
 wide, aspect kept), then per pen-down stroke one press, a move every 4 px and one release
-(``desktop_bp/gui/pad_replay.py``). What is scored is the pad's own 784-pixel input
+(``desktop_bp/gui/pad/replay.py``). What is scored is the pad's own 784-pixel input
 (``DrawingPad.current_input()``), classified by networks trained on the embedded MNIST subset
 by the project's ``Trainer``, one row per training configuration (``--preset``, repeatable;
 ``--seeds N`` trains N seeds of each and reports the mean and the min-max).
@@ -86,7 +86,7 @@ def pipeline_for(config: TrainConfig) -> str:
 def _samples(kind: str, path: Path) -> tuple[list, NDArray[np.int64], NDArray[np.str_], Callable]:
     """(samples, labels (n,), writers (n,), replay function) of a "uji" or "pendigits" file;
     ``replay(canvas, sample)`` draws one sample with mouse events."""
-    from desktop_bp.gui.pad_replay import (
+    from desktop_bp.gui.pad.replay import (
         parse_pendigits,
         parse_uji,
         replay_pendigit,
@@ -110,7 +110,7 @@ def _make_pad():
     """A DrawingPad shown offscreen at PAD_SIZE (a QApplication is created if needed)."""
     from PySide6.QtWidgets import QApplication
 
-    from desktop_bp.gui.drawing_pad import DrawingPad
+    from desktop_bp.gui.pad.drawing_pad import DrawingPad
 
     app = QApplication.instance() or QApplication([])
     pad = DrawingPad()
@@ -148,7 +148,9 @@ def replay_inputs(
 
 def _input_stamp(path: Path) -> str:
     """Hash of the data file and of all code between it and the pad's input."""
-    from desktop_bp.gui import drawing_pad, pad_canvas, pad_replay
+    from desktop_bp.gui.pad import canvas as pad_canvas
+    from desktop_bp.gui.pad import drawing_pad
+    from desktop_bp.gui.pad import replay as pad_replay
 
     digest = hashlib.sha256(path.read_bytes())
     for module in (pad_replay, pad_canvas, drawing_pad):

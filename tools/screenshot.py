@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication
 
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     window = MainWindow()
@@ -108,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
 def _grab_tabs(window, output: Path, settle) -> bool:
     """One picture per tab after the run: a replayed real digit on the pad, a finished
     gradient check, the backward pass of that digit, hidden units and the evaluation."""
-    from desktop_bp.gui.pad_replay import parse_pendigits, replay_pendigit
+    from desktop_bp.gui.pad.replay import parse_pendigits, replay_pendigit
 
     sample = REPO_ROOT / "tests" / "data" / "pendigits_sample.tra"
     points, labels = parse_pendigits(sample.read_text().splitlines())

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from desktop_bp.gui.app import run_app
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
 __all__ = ["MainWindow", "run_app"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "MainWindow":
-        from desktop_bp.gui.main_window import MainWindow
+        from desktop_bp.gui.window.main_window import MainWindow
 
         return MainWindow
     if name == "run_app":

@@ -12,8 +12,8 @@ def run_app(argv: Sequence[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from desktop_bp.desktop_entry import APP_ID, ICON_SOURCE
-    from desktop_bp.gui.main_window import MainWindow
-    from desktop_bp.gui.settings import APPLICATION, ORGANIZATION
+    from desktop_bp.gui.window.main_window import MainWindow
+    from desktop_bp.gui.window.settings_file import APPLICATION, ORGANIZATION
 
     args = list(sys.argv if argv is None else [sys.argv[0] if sys.argv else "desktop-bp", *argv])
     app = QApplication.instance() or QApplication(args)

@@ -46,7 +46,7 @@ class ErrorRecorder:
 def make_window(qtbot, monkeypatch):
     """Build MainWindows whose error dialogs are recorded instead of shown; the embedded
     data set is loaded before the window is handed over."""
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
     windows = []
 

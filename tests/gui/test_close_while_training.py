@@ -13,7 +13,7 @@ SCRIPT = textwrap.dedent(
     import sys, time
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     window = MainWindow()

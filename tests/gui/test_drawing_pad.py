@@ -18,9 +18,9 @@ from desktop_bp.core.data import load_mnist
 from desktop_bp.core.network import TwoLayerNet
 from desktop_bp.core.preprocess import to_mnist
 from desktop_bp.core.trainer import TrainConfig, Trainer
-from desktop_bp.gui import drawing_pad as pad_module
-from desktop_bp.gui.drawing_pad import DRAW_PROMPT, TRAIN_PROMPT, DrawingPad
-from desktop_bp.gui.pad_replay import parse_pendigits, replay_pendigit
+from desktop_bp.gui.pad import drawing_pad as pad_module
+from desktop_bp.gui.pad.drawing_pad import DRAW_PROMPT, TRAIN_PROMPT, DrawingPad
+from desktop_bp.gui.pad.replay import parse_pendigits, replay_pendigit
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pendigits_sample.tra"
 

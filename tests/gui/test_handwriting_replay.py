@@ -17,8 +17,8 @@ from PySide6.QtWidgets import QWidget
 
 from desktop_bp.core.data import load_mnist
 from desktop_bp.core.trainer import TrainConfig, Trainer
-from desktop_bp.gui.drawing_pad import DrawingPad
-from desktop_bp.gui.pad_replay import (
+from desktop_bp.gui.pad.drawing_pad import DrawingPad
+from desktop_bp.gui.pad.replay import (
     HEIGHT_FRACTION,
     MAX_WIDTH_FRACTION,
     STEP_PX,

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton
 from desktop_bp.core.data import load_mnist
 from desktop_bp.core.evaluation import evaluate
 from desktop_bp.core.trainer import TrainConfig, Trainer
-from desktop_bp.gui.insight.evaluation_view import GALLERY_LIMIT, EvaluationView
+from desktop_bp.gui.insight.evaluation.view import GALLERY_LIMIT, EvaluationView
 
 
 @pytest.fixture(scope="module")

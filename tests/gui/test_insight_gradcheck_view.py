@@ -18,7 +18,7 @@ from desktop_bp.core.data import load_mnist
 from desktop_bp.core.gradcheck import PASS_THRESHOLD
 from desktop_bp.core.network import TwoLayerNet
 from desktop_bp.core.trainer import TrainConfig, Trainer
-from desktop_bp.gui.insight.gradcheck_view import ERROR, RESULT, GradientCheckView
+from desktop_bp.gui.insight.gradient_check.view import ERROR, RESULT, GradientCheckView
 
 CHECK_TIMEOUT_MS = 120_000
 

@@ -15,7 +15,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QLabel
 
 from desktop_bp.core.network import TwoLayerNet
-from desktop_bp.gui.insight.hidden_units_view import (
+from desktop_bp.gui.insight.hidden_units.view import (
     GLOBAL,
     PER_UNIT,
     HiddenUnitsView,

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QComboBox, QLabel, QPushButton, QSpinBox
 from desktop_bp.core.data import load_mnist
 from desktop_bp.core.inspect_backward import trace
 from desktop_bp.core.network import TwoLayerNet
-from desktop_bp.gui.insight.inspector_view import STEPS, BackwardInspectorView
+from desktop_bp.gui.insight.backward_pass.view import STEPS, BackwardInspectorView
 
 
 @pytest.fixture(scope="module")

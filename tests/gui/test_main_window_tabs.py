@@ -17,8 +17,8 @@ import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QWidget
 
-from desktop_bp.gui import main_window as main_window_module
-from desktop_bp.gui.pad_replay import parse_pendigits, replay_pendigit
+from desktop_bp.gui.pad.replay import parse_pendigits, replay_pendigit
+from desktop_bp.gui.window import main_window as main_window_module
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pendigits_sample.tra"
 TITLES = ["Training", "Draw", "Gradient check", "Backward pass", "Hidden units", "Evaluation"]
@@ -201,7 +201,7 @@ CLOSE_DURING_CHECK = textwrap.dedent(
     import sys, time
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
     app = QApplication(sys.argv[:1])
     window = MainWindow()

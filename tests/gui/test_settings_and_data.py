@@ -9,8 +9,8 @@ import time
 import numpy as np
 
 from desktop_bp.core.errors import DownloadCancelled
-from desktop_bp.gui.main_window import MainWindow
-from desktop_bp.gui.settings import ORGANIZATION
+from desktop_bp.gui.window.main_window import MainWindow
+from desktop_bp.gui.window.settings_file import ORGANIZATION
 
 
 def test_settings_persist_between_windows(make_window, isolated_settings):
@@ -83,7 +83,7 @@ def test_bad_idx_folder_reports_error(make_window, qtbot, tmp_path, monkeypatch)
 
 def test_download_shows_progress_and_can_be_cancelled(make_window, qtbot, monkeypatch):
     """A (fake) slow download runs off the GUI thread; Stop cancels it."""
-    import desktop_bp.gui.data_loader as data_loader
+    import desktop_bp.gui.training.data_loader as data_loader
 
     real = data_loader.core_data.load_mnist
 

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel
 
-from desktop_bp.gui.buffers import DecimatingBuffer, GrowingBuffer, _ema_loop, ema
-from desktop_bp.gui.plots import nice_ceil
-from desktop_bp.gui.render_budget import RenderBudget
-from desktop_bp.gui.run_controls import format_duration
+from desktop_bp.gui.training.buffers import DecimatingBuffer, GrowingBuffer, _ema_loop, ema
+from desktop_bp.gui.training.plots import nice_ceil
+from desktop_bp.gui.training.render_budget import RenderBudget
+from desktop_bp.gui.training.run_controls import format_duration
 
 
 def test_growing_buffer_doubles_and_keeps_data():

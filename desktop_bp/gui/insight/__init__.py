@@ -1,10 +1,10 @@
-"""Inside backprop: self-contained views the main window shows as tabs.
+"""Inside backprop: self-contained views the main window shows as tabs, one room per tab.
 
-- :class:`GradientCheckView` (``gradcheck_view``): backprop against the numerical gradient.
-- :class:`BackwardInspectorView` (``inspector_view``): one sample through the computational
+- :class:`GradientCheckView` (``gradient_check/``): backprop against the numerical gradient.
+- :class:`BackwardInspectorView` (``backward_pass/``): one sample through the computational
   graph, forward and backward, node by node.
-- :class:`HiddenUnitsView` (``hidden_units_view``): W1's columns as 28x28 images, live.
-- :class:`EvaluationView` (``evaluation_view``): confusion matrix and a gallery of mistakes.
+- :class:`HiddenUnitsView` (``hidden_units/``): W1's columns as 28x28 images, live.
+- :class:`EvaluationView` (``evaluation/``): confusion matrix and a gallery of mistakes.
 
 Each takes the network through ``set_network(params, activation)`` (copied) and, where it needs
 images, the test set through ``set_data(x, t)``. Importing this package imports Qt.
@@ -12,9 +12,9 @@ images, the test set through ``set_data(x, t)``. Importing this package imports 
 
 from __future__ import annotations
 
-from desktop_bp.gui.insight.evaluation_view import EvaluationView
-from desktop_bp.gui.insight.gradcheck_view import GradientCheckView
-from desktop_bp.gui.insight.hidden_units_view import HiddenUnitsView
-from desktop_bp.gui.insight.inspector_view import BackwardInspectorView
+from desktop_bp.gui.insight.backward_pass.view import BackwardInspectorView
+from desktop_bp.gui.insight.evaluation.view import EvaluationView
+from desktop_bp.gui.insight.gradient_check.view import GradientCheckView
+from desktop_bp.gui.insight.hidden_units.view import HiddenUnitsView
 
 __all__ = ["BackwardInspectorView", "EvaluationView", "GradientCheckView", "HiddenUnitsView"]

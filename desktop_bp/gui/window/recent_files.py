@@ -8,7 +8,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QMenu
 
-from desktop_bp.gui.settings import create_settings, read_str_list
+from desktop_bp.gui.window.settings_file import create_settings, read_str_list
 
 KEY = "recentFiles"
 MAX_RECENT = 8

@@ -19,7 +19,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_bp.core.errors import TrainingDiverged
 from desktop_bp.core.trainer import GRADIENT_KEYS, EpochRecord, StepRecord, Trainer
-from desktop_bp.gui.snapshot import TrainingSnapshot
+from desktop_bp.gui.training.snapshot import TrainingSnapshot
 
 #: Reasons a run ends, as carried by ``finished`` and ``MainWindow.trainingFinished``.
 COMPLETED, STOPPED, DIVERGED, FAILED = "completed", "stopped", "diverged", "failed"

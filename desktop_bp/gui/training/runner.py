@@ -12,7 +12,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from desktop_bp.core.trainer import Trainer
 from desktop_bp.gui import gil
-from desktop_bp.gui.worker import FAILED, STOPPED, TrainingWorker
+from desktop_bp.gui.training.worker import FAILED, STOPPED, TrainingWorker
 
 
 class TrainingRunner(QObject):

@@ -98,7 +98,7 @@ def replay_polyline(widget: QWidget, points: Sequence[QPointF]) -> None:
 
 
 def replay_pendigit(canvas: QWidget, points: NDArray, step: float = STEP_PX) -> None:
-    """Draw one pendigits sample (8, 2) on a :class:`~desktop_bp.gui.pad_canvas.DrawingCanvas`
+    """Draw one pendigits sample (8, 2) on a :class:`~desktop_bp.gui.pad.canvas.DrawingCanvas`
     (anything with ``square()``) as one stroke of mouse events."""
     square = canvas.square()
     path = fit_to_square(points, square.x(), square.y(), square.width())
@@ -230,7 +230,7 @@ def fit_strokes_to_square(
 
 def replay_strokes(canvas: QWidget, strokes: Sequence[NDArray], step: float = STEP_PX) -> None:
     """Draw one multi-stroke sample (strokes each (n, 2) x, y, y down) on a
-    :class:`~desktop_bp.gui.pad_canvas.DrawingCanvas` (anything with ``square()``), fitted by
+    :class:`~desktop_bp.gui.pad.canvas.DrawingCanvas` (anything with ``square()``), fitted by
     :func:`fit_strokes_to_square`: per stroke one press, moves at most ``step`` px apart along
     it, one release.
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_bp.core.trainer import TrainingHistory
 from desktop_bp.gui import theme
-from desktop_bp.gui.buffers import GrowingBuffer, ema
+from desktop_bp.gui.training.buffers import GrowingBuffer, ema
 
 #: Smoothing of the loss curve: an exponential moving average with this weight on the newest
 #: step (about the last 1/alpha steps count).

@@ -1,7 +1,7 @@
 """Draw a digit, see exactly what the network sees, and its live prediction and why.
 
-:class:`DrawingPad` puts together the canvas (``pad_canvas``), the preprocessing of
-``core.preprocess`` and the read-only views of ``pad_views``:
+:class:`DrawingPad` puts together the canvas (``pad.canvas``), the preprocessing of
+``core.preprocess`` and the read-only views of ``pad.views``:
 
 - ``drawingCanvas``: white ink on black; left-drag draws; right-click, Esc or ``clearButton``
   clears; Ctrl+Z (or ``undoButton``) undoes the last stroke.
@@ -45,8 +45,8 @@ from desktop_bp.core.functions import softmax
 from desktop_bp.core.network import TwoLayerNet
 from desktop_bp.core.preprocess import PreprocessOptions, PreprocessResult, to_mnist
 from desktop_bp.gui import theme
-from desktop_bp.gui.pad_canvas import DrawingCanvas
-from desktop_bp.gui.pad_views import PixelView, ProbabilityBars, StagesView
+from desktop_bp.gui.pad.canvas import DrawingCanvas
+from desktop_bp.gui.pad.views import PixelView, ProbabilityBars, StagesView
 
 #: Delay between an edit and the prediction it triggers; edits meanwhile are coalesced.
 PREDICT_INTERVAL_MS = 50

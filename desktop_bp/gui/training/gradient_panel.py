@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from desktop_bp.core.trainer import GRADIENT_KEYS
 from desktop_bp.gui import theme
-from desktop_bp.gui.buffers import DecimatingBuffer, ema
-from desktop_bp.gui.plots import LivePlot, decades
+from desktop_bp.gui.training.buffers import DecimatingBuffer, ema
+from desktop_bp.gui.training.plots import LivePlot, decades
 
 #: Colour and line style per key: parameters solid, backward signals dashed, update ratios
 #: dotted; first layer in cool colours, second in warm ones.

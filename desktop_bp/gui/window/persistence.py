@@ -11,10 +11,10 @@ from PySide6.QtCore import QByteArray
 
 from desktop_bp.core import data as core_data
 from desktop_bp.core import presets
-from desktop_bp.gui.settings import create_settings, read_value
+from desktop_bp.gui.window.settings_file import create_settings, read_value
 
 if TYPE_CHECKING:
-    from desktop_bp.gui.main_window import MainWindow
+    from desktop_bp.gui.window.main_window import MainWindow
 
 #: TrainConfig fields kept in the settings: those with a control in the settings column, and
 #: those that come with a preset (so a restart finds the same preset, or the same "Custom").

@@ -42,30 +42,30 @@ from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
 from desktop_bp.core.errors import CheckpointError, DataError
 from desktop_bp.core.trainer import DIVERGENCE_FACTOR
 from desktop_bp.gui import gc_guard
-from desktop_bp.gui.actions import create_actions
-from desktop_bp.gui.controls import SettingsPanel
-from desktop_bp.gui.data_loader import DatasetLoader
-from desktop_bp.gui.drawing_pad import DrawingPad
-from desktop_bp.gui.gradient_panel import GradientPanel
 from desktop_bp.gui.insight import (
     BackwardInspectorView,
     EvaluationView,
     GradientCheckView,
     HiddenUnitsView,
 )
-from desktop_bp.gui.message_banner import MessageBanner
-from desktop_bp.gui.plots import AccuracyPlot, LossPlot, PlotCard, log_scale_toggle
-from desktop_bp.gui.recent_files import RecentFiles
-from desktop_bp.gui.render_budget import RenderBudget
-from desktop_bp.gui.run_controls import RunControls
-from desktop_bp.gui.session import Session
-from desktop_bp.gui.settings import create_settings, read_value
-from desktop_bp.gui.snapshot import TrainingSnapshot
-from desktop_bp.gui.status_bar import StatusFields
+from desktop_bp.gui.pad.drawing_pad import DrawingPad
 from desktop_bp.gui.theme import apply_theme
-from desktop_bp.gui.training_runner import TrainingRunner
-from desktop_bp.gui.window_settings import restore_window_settings, save_window_settings
-from desktop_bp.gui.worker import DIVERGED, FAILED, STOPPED
+from desktop_bp.gui.training.data_loader import DatasetLoader
+from desktop_bp.gui.training.gradient_panel import GradientPanel
+from desktop_bp.gui.training.plots import AccuracyPlot, LossPlot, PlotCard, log_scale_toggle
+from desktop_bp.gui.training.render_budget import RenderBudget
+from desktop_bp.gui.training.run_controls import RunControls
+from desktop_bp.gui.training.runner import TrainingRunner
+from desktop_bp.gui.training.session import Session
+from desktop_bp.gui.training.settings_column import SettingsPanel
+from desktop_bp.gui.training.snapshot import TrainingSnapshot
+from desktop_bp.gui.training.worker import DIVERGED, FAILED, STOPPED
+from desktop_bp.gui.window.actions import create_actions
+from desktop_bp.gui.window.message_banner import MessageBanner
+from desktop_bp.gui.window.persistence import restore_window_settings, save_window_settings
+from desktop_bp.gui.window.recent_files import RecentFiles
+from desktop_bp.gui.window.settings_file import create_settings, read_value
+from desktop_bp.gui.window.status_bar import StatusFields
 
 #: Repaint timer period: ~30 Hz.
 TICK_MS = 33

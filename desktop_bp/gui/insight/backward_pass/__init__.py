@@ -1,0 +1,1 @@
+"""The Backward pass tab: one sample through the computational graph, node by node."""

@@ -1,0 +1,1 @@
+"""The Evaluation tab: confusion matrix, per-class accuracy and a gallery of mistakes."""

@@ -1,0 +1,1 @@
+"""The Gradient check tab: backprop's gradients against the numerical gradient."""
