@@ -47,6 +47,7 @@ from desktop_bp.core.preprocess import PreprocessOptions, PreprocessResult, to_m
 from desktop_bp.gui import theme
 from desktop_bp.gui.pad.canvas import DrawingCanvas
 from desktop_bp.gui.pad.views import PixelView, ProbabilityBars, StagesView
+from desktop_bp.gui.tab import TabBase
 
 #: Delay between an edit and the prediction it triggers; edits meanwhile are coalesced.
 PREDICT_INTERVAL_MS = 50
@@ -115,7 +116,7 @@ def _heading(text: str) -> QLabel:
     return label
 
 
-class DrawingPad(QWidget):
+class DrawingPad(QWidget, TabBase):
     """Canvas, live prediction, the network's-eye view, probabilities, saliency and stages.
 
     Public API: :meth:`set_network_params`, :meth:`load_image`, :meth:`clear`,
@@ -123,6 +124,9 @@ class DrawingPad(QWidget):
     :attr:`probability` properties, and the ``predictionChanged(int, float)`` signal
     (digit -1 and probability 0.0 when there is no prediction).
     """
+
+    tab_title = "Draw"
+    tab_tooltip = "Draw a digit and watch the network classify it"
 
     predictionChanged = Signal(int, float)
     #: The 28x28 float32 input (a copy) the "Inspect" button asks to be traced.
@@ -270,6 +274,10 @@ class DrawingPad(QWidget):
     @property
     def has_network(self) -> bool:
         return self._net is not None
+
+    def set_network(self, params: Mapping[str, NDArray] | None, activation: str = "relu") -> None:
+        """The :class:`~desktop_bp.gui.tab.Tab` entry point: :meth:`set_network_params`."""
+        self.set_network_params(params, activation)
 
     def set_network_params(
         self, params: Mapping[str, NDArray] | None, activation: str = "relu"

@@ -5,13 +5,41 @@ from __future__ import annotations
 import threading
 import time
 import traceback
+from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 
 from desktop_bp.core import data as core_data
-from desktop_bp.core.errors import DesktopBPError, DownloadCancelled
+from desktop_bp.core import download
+from desktop_bp.core.errors import DataError, DesktopBPError, DownloadCancelled
 
 Dataset = core_data.Dataset
+
+
+def source_title(source: str) -> str:
+    """'Embedded MNIST subset (16,001 train / 3,999 test)'."""
+    text = core_data.describe_source(source)
+    return text[:1].upper() + text[1:]
+
+
+def source_details(source: str) -> str:
+    """What the combo's label does not say, on one line: '16,001 train / 3,999 test'."""
+    title = source_title(source)
+    return title.split(" (", 1)[1].rstrip(")") if " (" in title else title
+
+
+def source_name(source: str) -> str:
+    """The title without its parenthesis: 'Embedded MNIST subset'."""
+    return source_title(source).split(" (")[0]
+
+
+def is_downloaded(source: str) -> bool:
+    """Are the IDX files of a downloadable ``source`` already on disk?"""
+    try:
+        core_data.find_idx_files(download.dataset_dir(source))
+    except (DataError, ValueError):
+        return False
+    return True
 
 
 class _LoadWorker(QObject):
@@ -90,6 +118,18 @@ class DatasetLoader(QObject):
         if self.current is not None and self.current[0] == source:
             return self.current[1]
         return None
+
+    def choose(self, source: str) -> str:
+        """``source`` was chosen: load it now unless it is a folder that is gone or a download
+        (that waits for Train). Returns what to say about it instead ("" when loading)."""
+        if source not in core_data.SOURCES and not Path(source).is_dir():
+            return f"Folder not found: {source}"
+        if source in core_data.DOWNLOADABLE and not is_downloaded(source):
+            if self.is_loading:
+                self.cancel()
+            return f"{source_title(source)}. Downloads when you click Train."
+        self.load(source)
+        return ""
 
     def load(self, source: str) -> None:
         """Start loading ``source`` (cancelling a different load that is still going)."""

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -357,3 +358,23 @@ class SettingsPanel(QWidget):
         """Lock everything but the learning rate while a run is going (or data loads)."""
         for widget in self._architecture_widgets:
             widget.setEnabled(not training)
+
+
+def settings_column(*widgets: QWidget) -> QScrollArea:
+    """``widgets`` (the settings panel, the run controls) stacked in the window's left column:
+    a fixed-width scroll area that scrolls vertically when the window is short."""
+    column = QWidget()
+    layout = QVBoxLayout(column)
+    layout.setContentsMargins(10, 8, 6, 8)
+    layout.setSpacing(6)
+    for widget in widgets:
+        layout.addWidget(widget)
+    layout.addStretch(1)
+    scroll = QScrollArea()
+    scroll.setObjectName("settingsScroll")
+    scroll.setWidget(column)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    scroll.setFixedWidth(290)
+    return scroll

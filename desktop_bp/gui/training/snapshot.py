@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
+import numpy as np
 from numpy.typing import NDArray
 
-from desktop_bp.core.trainer import EpochRecord
+from desktop_bp.core.trainer import DIVERGENCE_FACTOR, EpochRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,3 +37,13 @@ class TrainingSnapshot:
     paused: bool = False
     final: bool = False
     latest_grads: dict[str, float] = field(default_factory=dict)
+
+
+def is_healthy(snapshot: TrainingSnapshot) -> bool:
+    """Finite losses whose mean is below the trainer's divergence threshold."""
+    if not snapshot.losses:
+        return True
+    losses = np.asarray(snapshot.losses)
+    classes = 10 if snapshot.params is None else snapshot.params["b2"].shape[0]
+    limit = DIVERGENCE_FACTOR * math.log(max(classes, 2))
+    return bool(np.all(np.isfinite(losses)) and losses.mean() <= limit)

@@ -1,4 +1,5 @@
-"""The window's QActions: one place for texts, shortcuts and tooltips (which show the keys)."""
+"""The window's QActions (one place for texts, shortcuts and tooltips, which show the keys) and
+the menus that hold them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
 
 
 @dataclass
@@ -22,6 +23,29 @@ class WindowActions:
     quit: QAction
     log_scale: QAction
     about: QAction
+
+    def update_state(
+        self,
+        *,
+        running: bool,
+        paused: bool,
+        loading_to_train: bool,
+        loading: bool,
+        has_model: bool,
+        has_curves: bool,
+    ) -> None:
+        """Enable what can be done now: ``loading_to_train`` is a data set load that Train
+        waits for, ``loading`` any load (Stop cancels it)."""
+        busy = running or loading_to_train
+        self.train.setEnabled(not busy)
+        self.pause.setEnabled(running)
+        self.pause.setText("&Resume" if paused else "&Pause")
+        self.stop.setEnabled(running or loading)
+        self.reset.setEnabled(not busy and (has_model or has_curves))
+        self.restore_defaults.setEnabled(not busy)
+        self.open.setEnabled(not running)
+        self.save.setEnabled(not running and has_model)
+        self.save_as.setEnabled(not running and has_model)
 
 
 def _action(
@@ -99,3 +123,49 @@ def create_actions(parent: QWidget) -> WindowActions:
         ),
         about=_action(parent, "&About Desktop BP", [], "About this application"),
     )
+
+
+@dataclass
+class WindowMenus:
+    recent: QMenu
+    view: QMenu
+
+
+def build_menus(window: QMainWindow, a: WindowActions) -> WindowMenus:
+    """File, Training, View and Help; File ▸ Open recent is left for RecentFiles to fill."""
+    file_menu = window.menuBar().addMenu("&File")
+    file_menu.addAction(a.open)
+    recent_menu = file_menu.addMenu("Open &recent")
+    file_menu.addSeparator()
+    file_menu.addAction(a.save)
+    file_menu.addAction(a.save_as)
+    file_menu.addSeparator()
+    file_menu.addAction(a.quit)
+    train_menu = window.menuBar().addMenu("&Training")
+    for action in (a.train, a.pause, a.stop, a.reset):
+        train_menu.addAction(action)
+    train_menu.addSeparator()
+    train_menu.addAction(a.restore_defaults)
+    view_menu = window.menuBar().addMenu("&View")
+    view_menu.addAction(a.log_scale)
+    help_menu = window.menuBar().addMenu("&Help")
+    help_menu.addAction(a.about)
+    return WindowMenus(recent=recent_menu, view=view_menu)
+
+
+def add_tab_shortcuts(window: QWidget, tabs: QTabWidget, view_menu: QMenu) -> list[QAction]:
+    """Ctrl+1 … Ctrl+9 switch to the tabs (listed in the View menu)."""
+    view_menu.addSeparator()
+    actions: list[QAction] = []
+    for index in range(min(tabs.count(), 9)):
+        action = QAction(f"&{index + 1} {tabs.tabText(index)}", window)
+        action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setToolTip(tabs.tabToolTip(index))
+        action.triggered.connect(lambda _=False, i=index: tabs.setCurrentIndex(i))
+        view_menu.addAction(action)
+        window.addAction(action)
+        actions.append(action)
+        tip = tabs.tabToolTip(index)
+        tabs.setTabToolTip(index, f"{tip} (Ctrl+{index + 1})" if tip else "")
+    return actions

@@ -1,34 +1,30 @@
-"""The main window: settings column, live plots, gradient panel, File menu, status bar, and
-the tabs that look inside the network (drawing pad, gradient check, backward pass, hidden
-units, evaluation).
+"""The main window: the settings column, the tabs, the menus and the status bar, and the one
+training run and data set load that go at a time.
 
-Data flow: the training worker emits snapshots (≤ 20/s) → ``_on_snapshot`` appends them to the
-plots' buffers and marks them dirty → a ~30 Hz timer repaints at most one plot per tick.
-Nothing here blocks the GUI thread for long: data sets load in their own thread, training
-runs in another.
+Data flow: the training worker emits snapshots (≤ 20/s) → ``_on_snapshot`` hands them to the
+Training tab (``training/page.py``), which queues them for its plots → a ~30 Hz timer repaints
+at most one plot per tick. Nothing here blocks the GUI thread for long: data sets load in their
+own thread, training runs in another.
 
-The insight tabs get copies of the weights on ``weightsChanged`` — at most every
-``INSIGHT_INTERVAL_MS`` while training, at once otherwise — and the current data set's test
-split whenever a data set is loaded or chosen; each view defers its own work while hidden.
+The other tabs are the lines of ``TABS``; each implements :class:`~desktop_bp.gui.tab.Tab` and
+is fed by a :class:`~desktop_bp.gui.window.tab_feeder.TabFeeder`: copies of the weights on
+``weightsChanged`` (the pad every time, the others at most every ``INSIGHT_INTERVAL_MS`` while
+training, at once otherwise) and the chosen data set's test split; a tab out of sight during a
+run is fed when it is shown.
 """
 
 from __future__ import annotations
 
-import math
-import time
-from itertools import chain
 from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QFileDialog,
     QMainWindow,
     QMessageBox,
-    QScrollArea,
     QSplitter,
     QTabWidget,
     QVBoxLayout,
@@ -37,10 +33,9 @@ from PySide6.QtWidgets import (
 
 from desktop_bp import __version__
 from desktop_bp.core import data as core_data
-from desktop_bp.core import download
-from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
-from desktop_bp.core.errors import CheckpointError, DataError
-from desktop_bp.core.trainer import DIVERGENCE_FACTOR
+from desktop_bp.core.checkpoint import load_checkpoint
+from desktop_bp.core.errors import CheckpointError
+from desktop_bp.core.trainer import Trainer
 from desktop_bp.gui import gc_guard
 from desktop_bp.gui.insight import (
     BackwardInspectorView,
@@ -49,58 +44,48 @@ from desktop_bp.gui.insight import (
     HiddenUnitsView,
 )
 from desktop_bp.gui.pad.drawing_pad import DrawingPad
+from desktop_bp.gui.tab import TabSpec
 from desktop_bp.gui.theme import apply_theme
+from desktop_bp.gui.training import data_loader
+from desktop_bp.gui.training.controller import TrainingController
 from desktop_bp.gui.training.data_loader import DatasetLoader
-from desktop_bp.gui.training.gradient_panel import GradientPanel
-from desktop_bp.gui.training.plots import AccuracyPlot, LossPlot, PlotCard, log_scale_toggle
+from desktop_bp.gui.training.page import TrainingPage
 from desktop_bp.gui.training.render_budget import RenderBudget
 from desktop_bp.gui.training.run_controls import RunControls
-from desktop_bp.gui.training.runner import TrainingRunner
 from desktop_bp.gui.training.session import Session
-from desktop_bp.gui.training.settings_column import SettingsPanel
+from desktop_bp.gui.training.settings_column import SettingsPanel, settings_column
 from desktop_bp.gui.training.snapshot import TrainingSnapshot
 from desktop_bp.gui.training.worker import DIVERGED, FAILED, STOPPED
-from desktop_bp.gui.window.actions import create_actions
+from desktop_bp.gui.window import weights_files
+from desktop_bp.gui.window.actions import add_tab_shortcuts, build_menus, create_actions
 from desktop_bp.gui.window.message_banner import MessageBanner
 from desktop_bp.gui.window.persistence import restore_window_settings, save_window_settings
 from desktop_bp.gui.window.recent_files import RecentFiles
-from desktop_bp.gui.window.settings_file import create_settings, read_value
 from desktop_bp.gui.window.status_bar import StatusFields
+from desktop_bp.gui.window.tab_host import TabFeeder, scrolling
 
 #: Repaint timer period: ~30 Hz.
 TICK_MS = 33
 #: Progress bar and status bar text: every this many ticks (~8 Hz).
 STATUS_EVERY = 4
-#: While training, each plot (loss, accuracy, gradients) is redrawn at most this often (s):
-#: every redraw hands the GIL back and forth with the training thread many times, which costs
-#: the training far more than the redraw's own CPU time.
-REFRESH_INTERVALS = (0.25, 0.6, 0.6)
-#: Snapshots queued for the plots are appended at the latest after this many (~2 s), also
-#: while the plots are hidden.
-MAX_QUEUED_SNAPSHOTS = 40
 #: Share of the GUI thread's CPU time the plots may use while training (see RenderBudget).
 RENDER_SHARE = 0.05
-WEIGHTS_FILTER = "Desktop BP weights (*.npz);;All files (*)"
 #: While training, the insight tabs get new weights at most this often (ms): ~5 per second.
 INSIGHT_INTERVAL_MS = 200
-#: Tab titles and tooltips, in order (Ctrl+1 … Ctrl+6 switch to them).
-TAB_TEXTS = {
-    "training": ("Training", "Loss, accuracy and gradient magnitudes of the run"),
-    "draw": ("Draw", "Draw a digit and watch the network classify it"),
-    "gradcheck": (
-        "Gradient check",
-        "Compare backprop's gradients with the numerical gradient, and time both",
-    ),
-    "inspector": (
-        "Backward pass",
-        "Follow one image forward and backward through the computational graph, node by node",
-    ),
-    "hidden": ("Hidden units", "W1's columns as 28×28 images: what each hidden unit looks for"),
-    "evaluation": (
-        "Evaluation",
-        "Confusion matrix and the test images the network gets wrong",
-    ),
-}
+#: The tabs after "Training", in order (Ctrl+2 … switch to them). A new tab: one room under
+#: gui/ with a view implementing gui/tab.py's Tab, and one line here.
+TABS = (
+    TabSpec("draw", DrawingPad, live=True, scroll=False),
+    TabSpec("gradcheck", GradientCheckView),
+    TabSpec("inspector", BackwardInspectorView),
+    TabSpec("hidden", HiddenUnitsView),
+    TabSpec("evaluation", EvaluationView),
+)
+
+
+def _tab_view(key: str) -> property:
+    """A read-only attribute: the view of the tab ``key`` of TABS (None when not built)."""
+    return property(lambda self: self._tab_views.get(key))
 
 
 class MainWindow(QMainWindow):
@@ -116,7 +101,7 @@ class MainWindow(QMainWindow):
     weightsChanged = Signal()
 
     def __init__(self, parent: QWidget | None = None, *, insight_tabs: bool = True) -> None:
-        """``insight_tabs=False`` builds only the Training tab (the views can be added with
+        """``insight_tabs=False`` builds only the Training tab (views can be added with
         :meth:`add_tab` / :meth:`set_draw_widget`)."""
         super().__init__(parent)
         gc_guard.install()  # cycles are collected in this (the GUI) thread only
@@ -128,51 +113,43 @@ class MainWindow(QMainWindow):
         self.resize(1280, 800)
         self.setMinimumSize(960, 640)
 
-        self.session = Session()
-        self.runner = TrainingRunner(self)
+        self.training = TrainingController(self)
+        self.runner = self.training.runner
+        self.training.paramsChanged.connect(self._on_params_changed)
         self.loader = DatasetLoader(self)
         self.last_error = ""  # text of the last error shown to the user
         self.current_path: str | None = None  # the weights file Save writes to
-        self._params: dict[str, NDArray] | None = None
-        self._healthy_params: dict[str, NDArray] | None = None
-        self._run_trainer = None
         self._pending_train = False
-        self._progress: tuple[int, int, int, float, bool] | None = None
-        self._last_test_acc: float | None = None
         self._weights_dirty = False
         self._status_dirty = False
-        self._next_view = 0
         self._ticks = 0
-        self._last_refresh = [0.0] * 3
-        self._queued: list[TrainingSnapshot] = []
         self.render_budget = RenderBudget(RENDER_SHARE)
-        self._draw_widget: QWidget | None = None
-        # Views that missed weights while off screen during a run (fed when shown, see
-        # _is_fed_now).
-        self._stale_views: set[QWidget] = set()
-        self.pad: DrawingPad | None = None
-        self.gradcheck_view: GradientCheckView | None = None
-        self.inspector_view: BackwardInspectorView | None = None
-        self.hidden_units_view: HiddenUnitsView | None = None
-        self.evaluation_view: EvaluationView | None = None
-        self._insight_views: list[QWidget] = []  # fed set_network / set_data; shut down on close
-        self._insight_timer = QTimer(self)
-        self._insight_timer.setSingleShot(True)
-        self._insight_timer.setInterval(INSIGHT_INTERVAL_MS)
-        self._insight_timer.timeout.connect(self._feed_insight_views)
-        self._data_source_shown: str | None = None
+        self.feeder = TabFeeder(
+            self,
+            weights=self._weights_for_tabs,
+            is_running=lambda: self.runner.is_running,
+            report=lambda text: self.statusBar().showMessage(text, 8000),
+            interval_ms=INSIGHT_INTERVAL_MS,
+        )
+        self.weightsChanged.connect(self.feeder.on_weights_changed)
+        # Views that missed weights while off screen during a run, and the throttled views
+        # (the insight tabs): the feeder's own collections.
+        self._stale_views = self.feeder.stale
+        self._insight_views: list[QWidget] = []
+        self._tab_views: dict[str, QWidget] = {}
 
         self.ui_actions = create_actions(self)
         self._build_central()
-        self._build_menus()
+        menus = build_menus(self, self.ui_actions)
+        self.recent = RecentFiles(menus.recent, self)
         self.status = StatusFields(self.statusBar())
         self._connect()
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
         if insight_tabs:
-            self._build_insight_tabs()
-        self._build_tab_shortcuts()
+            self._build_tabs()
+        self.tab_actions = add_tab_shortcuts(self, self.tabs, menus.view)
         restore_window_settings(self)
         self._update_actions()
         self._on_dataset_chosen(self.settings_panel.source)
@@ -181,53 +158,21 @@ class MainWindow(QMainWindow):
     def _build_central(self) -> None:
         self.settings_panel = SettingsPanel()
         self.run_controls = RunControls()
-        column = QWidget()
-        column_layout = QVBoxLayout(column)
-        column_layout.setContentsMargins(10, 8, 6, 8)
-        column_layout.setSpacing(6)
-        column_layout.addWidget(self.settings_panel)
-        column_layout.addWidget(self.run_controls)
-        column_layout.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setObjectName("settingsScroll")
-        scroll.setWidget(column)
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        scroll.setFixedWidth(290)
+        column = settings_column(self.settings_panel, self.run_controls)
 
-        self.loss_plot = LossPlot()
-        self.accuracy_plot = AccuracyPlot()
-        self.gradient_panel = GradientPanel()
-        self.log_scale_check = log_scale_toggle(self.loss_plot)
-        self.loss_card = PlotCard("Loss", self.loss_plot)
-        self.loss_card.add_header_widget(self.log_scale_check)
-        self.accuracy_card = PlotCard("Accuracy", self.accuracy_plot)
+        page = self.training_page = TrainingPage(self.render_budget)
+        self.loss_plot, self.accuracy_plot = page.loss_plot, page.accuracy_plot
+        self.gradient_panel, self.log_scale_check = page.gradient_panel, page.log_scale_check
+        self.loss_card, self.accuracy_card = page.loss_card, page.accuracy_card
         self.banner = MessageBanner()
 
-        top = QSplitter(Qt.Orientation.Horizontal)
-        top.addWidget(self.loss_card)
-        top.addWidget(self.accuracy_card)
-        top.setStretchFactor(0, 3)
-        top.setStretchFactor(1, 2)
-        top.setChildrenCollapsible(False)
-        plots = QSplitter(Qt.Orientation.Vertical)
-        plots.setObjectName("plotSplitter")
-        plots.addWidget(top)
-        plots.addWidget(self.gradient_panel)
-        plots.setStretchFactor(0, 1)
-        plots.setStretchFactor(1, 1)
-        plots.setChildrenCollapsible(False)
-
-        # Tabs: "Training" (the plots) first; other views (the drawing pad, ...) are added
-        # with add_tab(). With one tab the bar is hidden.
+        # Tabs: "Training" (the plots) first, then TABS (or views added with add_tab()). With
+        # one tab the bar is hidden.
         self.tabs = QTabWidget()
         self.tabs.setObjectName("mainTabs")
         self.tabs.setDocumentMode(True)
         self.tabs.setTabBarAutoHide(True)
-        self._plots_page = plots
-        self.tabs.addTab(plots, "Training")
-        self.tabs.setTabToolTip(0, "Loss, accuracy and gradient magnitudes of the run")
+        self.add_tab(page, page.tab_title, page.tab_tooltip)
         self.tabs.currentChanged.connect(self._on_tab_changed)
 
         right = QWidget()
@@ -239,21 +184,37 @@ class MainWindow(QMainWindow):
 
         central = QSplitter(Qt.Orientation.Horizontal)
         central.setObjectName("centralArea")
-        central.addWidget(scroll)
+        central.addWidget(column)
         central.addWidget(right)
         central.setStretchFactor(1, 1)
         central.setChildrenCollapsible(False)
         self.setCentralWidget(central)
 
-        a = self.ui_actions
-        self.run_controls.bind(self.run_controls.train_button, a.train)
-        self.run_controls.bind(self.run_controls.pause_button, a.pause)
-        self.run_controls.bind(self.run_controls.stop_button, a.stop)
-        self.run_controls.bind(self.run_controls.reset_button, a.reset)
-        # The plots repaint one per timer tick, in this order.
-        self._views = (self.loss_plot, self.accuracy_plot, self.gradient_panel)
-        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
-            plot.cost_sink = self._charge_render
+        a, controls = self.ui_actions, self.run_controls
+        controls.bind(controls.train_button, a.train)
+        controls.bind(controls.pause_button, a.pause)
+        controls.bind(controls.stop_button, a.stop)
+        controls.bind(controls.reset_button, a.reset)
+
+    def _build_tabs(self) -> None:
+        """The views of ``TABS``, as tabs 2, 3, …, and the links between them."""
+        for spec in TABS:
+            view = spec.view()
+            self._tab_views[spec.key] = view
+            if spec.live:
+                self.add_tab(view, spec.title, spec.tooltip)
+                self.feeder.add_live(view, view.set_network)
+            else:
+                self.add_tab(scrolling(view) if spec.scroll else view, spec.title, spec.tooltip)
+                self.feeder.add_throttled(view)
+                self._insight_views.append(view)
+        self.feeder.feed_throttled()
+        # Links between tabs: the pad's input into the inspector, a gallery image into the pad.
+        if self.pad is not None and self.inspector_view is not None:
+            self.pad.set_inspect_available(True)
+            self.pad.inspectRequested.connect(self.inspect_drawing)
+        if self.evaluation_view is not None:
+            self.evaluation_view.imageActivated.connect(self.show_in_pad)
 
     def add_tab(self, widget: QWidget, title: str, tooltip: str = "") -> int:
         """Add a view as a tab next to "Training"; returns its index."""
@@ -268,51 +229,17 @@ class MainWindow(QMainWindow):
         If the widget has ``set_network_params(params, activation)`` (the DrawingPad does), it
         is fed the current weights now and on every ``weightsChanged`` (also while training).
         """
-        self._draw_widget = widget
-        self.add_tab(widget, *TAB_TEXTS["draw"])
+        self.add_tab(widget, DrawingPad.tab_title, DrawingPad.tab_tooltip)
         if hasattr(widget, "set_network_params"):
-            self.weightsChanged.connect(self._feed_draw_widget)
-            self._feed_draw_widget()
+            self.feeder.add_live(widget, lambda p, a: widget.set_network_params(p, a))
 
-    def _build_insight_tabs(self) -> None:
-        """The drawing pad and the four "inside backprop" views, as tabs 2-6."""
-        self.pad = DrawingPad()
-        self.pad.set_inspect_available(True)
-        self.pad.inspectRequested.connect(self.inspect_drawing)
-        self.set_draw_widget(self.pad)
-
-        self.gradcheck_view = GradientCheckView()
-        self.inspector_view = BackwardInspectorView()
-        self.hidden_units_view = HiddenUnitsView()
-        self.evaluation_view = EvaluationView()
-        self.evaluation_view.imageActivated.connect(self.show_in_pad)
-        for key, view in (
-            ("gradcheck", self.gradcheck_view),
-            ("inspector", self.inspector_view),
-            ("hidden", self.hidden_units_view),
-            ("evaluation", self.evaluation_view),
-        ):
-            title, tip = TAB_TEXTS[key]
-            self.add_tab(_scrolling(view), title, tip)
-            self._insight_views.append(view)
-        self.weightsChanged.connect(self._on_weights_for_insight)
-        self._feed_insight_views()
-
-    def _build_tab_shortcuts(self) -> None:
-        """Ctrl+1 … Ctrl+9 switch to the tabs (listed in the View menu)."""
-        self._view_menu.addSeparator()
-        self.tab_actions: list[QAction] = []
-        for index in range(min(self.tabs.count(), 9)):
-            action = QAction(f"&{index + 1} {self.tabs.tabText(index)}", self)
-            action.setShortcut(QKeySequence(f"Ctrl+{index + 1}"))
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.setToolTip(self.tabs.tabToolTip(index))
-            action.triggered.connect(lambda _=False, i=index: self.tabs.setCurrentIndex(i))
-            self._view_menu.addAction(action)
-            self.addAction(action)
-            self.tab_actions.append(action)
-            tip = self.tabs.tabToolTip(index)
-            self.tabs.setTabToolTip(index, f"{tip} (Ctrl+{index + 1})" if tip else "")
+    # The views of TABS by key (None when the window was built without them): pad (DrawingPad),
+    # gradcheck_view, inspector_view, hidden_units_view, evaluation_view.
+    pad = _tab_view("draw")
+    gradcheck_view = _tab_view("gradcheck")
+    inspector_view = _tab_view("inspector")
+    hidden_units_view = _tab_view("hidden")
+    evaluation_view = _tab_view("evaluation")
 
     def show_tab(self, widget: QWidget) -> None:
         """Make the tab holding ``widget`` (directly or inside its scroll area) current."""
@@ -351,105 +278,15 @@ class MainWindow(QMainWindow):
         self.show_tab(self.inspector_view)
         return True
 
-    @Slot()
-    def _on_weights_for_insight(self) -> None:
-        # While training ~30 changes a second arrive: pass on the latest at most 5 times a
-        # second; otherwise (a run ended, weights loaded, reset) at once.
-        if self.runner.is_running:
-            if not self._insight_timer.isActive():
-                self._insight_timer.start()
-        else:
-            self._insight_timer.stop()
-            self._feed_insight_views()
-
-    def _is_fed_now(self, view: QWidget) -> bool:
-        """Feed ``view`` new weights now? While a run goes only views on screen are fed:
-        every copy and table refresh for a hidden tab is GUI-thread time, and so GIL time,
-        taken from the training thread. A hidden view is marked stale and fed when shown."""
-        if self.runner.is_running and not view.isVisible():
-            self._stale_views.add(view)
-            return False
-        self._stale_views.discard(view)
-        return True
-
-    def _feed_stale_views(self) -> None:
-        stale = self._stale_views
-        if self._draw_widget in stale:
-            self._feed_draw_widget()
-        if stale.intersection(self._insight_views):
-            self._feed_insight_views()
-
-    @Slot()
-    def _feed_insight_views(self) -> None:
-        params = self.current_params()
-        activation = str(self.current_network_info().get("activation", "relu"))
-        for view in self._insight_views:
-            if not self._is_fed_now(view):
-                continue
-            try:
-                view.set_network(params, activation)
-            except (ValueError, KeyError) as exc:  # e.g. a network that is not 784 → 10
-                self.statusBar().showMessage(
-                    f"{type(view).__name__} cannot show these weights: {exc}", 8000
-                )
-
-    def _feed_insight_data(self, source: str, data: core_data.Dataset | None) -> None:
-        """Give the views the test split of ``source`` (the chosen data set)."""
-        if not self._insight_views or data is None or source == self._data_source_shown:
-            return
-        self._data_source_shown = source
-        _, (x_test, t_test) = data
-        for view in self._insight_views:
-            if hasattr(view, "set_data"):
-                view.set_data(x_test, t_test)
+    def _weights_for_tabs(self) -> tuple[dict[str, NDArray] | None, str]:
+        return self.current_params(), str(self.current_network_info().get("activation", "relu"))
 
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
         # Hidden plots are not redrawn (see _tick); catch up when they are shown again.
-        if self.tabs.widget(index) is self._plots_page:
+        if self.tabs.widget(index) is self.training_page:
             self._schedule()
-        if self.runner.is_running:
-            # A view that goes out of sight during a run holds the weights of its last feed;
-            # mark it stale now, or the end of the run (which feeds stale views) would miss
-            # it when no snapshot arrived between the switch and the end.
-            for view in (self._draw_widget, *self._insight_views):
-                if view is not None and not view.isVisible():
-                    self._stale_views.add(view)
-        self._feed_stale_views()
-
-    @Slot()
-    def _feed_draw_widget(self) -> None:
-        widget = self._draw_widget
-        if widget is None or not hasattr(widget, "set_network_params"):
-            return
-        if not self._is_fed_now(widget):
-            return
-        activation = str(self.current_network_info().get("activation", "relu"))
-        try:
-            widget.set_network_params(self.current_params(), activation)
-        except ValueError as exc:  # e.g. a network that is not 784 → 10
-            self.statusBar().showMessage(f"The drawing pad cannot use these weights: {exc}", 8000)
-
-    def _build_menus(self) -> None:
-        a = self.ui_actions
-        file_menu = self.menuBar().addMenu("&File")
-        file_menu.addAction(a.open)
-        recent_menu = file_menu.addMenu("Open &recent")
-        self.recent = RecentFiles(recent_menu, self)
-        file_menu.addSeparator()
-        file_menu.addAction(a.save)
-        file_menu.addAction(a.save_as)
-        file_menu.addSeparator()
-        file_menu.addAction(a.quit)
-        train_menu = self.menuBar().addMenu("&Training")
-        for action in (a.train, a.pause, a.stop, a.reset):
-            train_menu.addAction(action)
-        train_menu.addSeparator()
-        train_menu.addAction(a.restore_defaults)
-        self._view_menu = self.menuBar().addMenu("&View")
-        self._view_menu.addAction(a.log_scale)
-        help_menu = self.menuBar().addMenu("&Help")
-        help_menu.addAction(a.about)
+        self.feeder.tab_changed()
 
     def _connect(self) -> None:
         a = self.ui_actions
@@ -479,6 +316,14 @@ class MainWindow(QMainWindow):
 
     # == public API ============================================================================
     @property
+    def session(self) -> Session:
+        return self.training.session
+
+    @property
+    def _run_trainer(self) -> Trainer | None:
+        return self.training.trainer
+
+    @property
     def is_training(self) -> bool:
         return self.runner.is_running
 
@@ -489,28 +334,18 @@ class MainWindow(QMainWindow):
     @property
     def iteration(self) -> int:
         """Steps done by the current network, as of the last snapshot while training."""
-        if self.runner.is_running and self._progress is not None:
-            return self._progress[0]
-        return self.session.iterations_done
+        return self.training.iteration
 
     def current_params(self) -> dict[str, NDArray] | None:
         """Read-only copies of W1, b1, W2, b2 as of the last snapshot (None: no network yet).
 
         Safe to use from the GUI thread at any time, also while training runs.
         """
-        return None if self._params is None else dict(self._params)
+        return self.training.params()
 
     def current_network_info(self) -> dict[str, object]:
         """Activation and sizes of the network ``current_params`` belongs to."""
-        net = self.session.network
-        if net is None:
-            return {}
-        return {
-            "activation": net.activation,
-            "input_size": net.input_size,
-            "hidden_size": net.hidden_size,
-            "output_size": net.output_size,
-        }
+        return self.training.network_info()
 
     @Slot()
     def train(self) -> None:
@@ -560,15 +395,10 @@ class MainWindow(QMainWindow):
         """Forget the network and its curves."""
         if self.runner.is_running:
             return
-        self.session = Session()
+        self.training.reset()
         self.current_path = None
-        self._set_params(None)
-        self._healthy_params = None
-        self._last_test_acc = None
-        for view in self._views:
-            view.clear_data()
-        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
-            plot.set_x_extent(0)
+        self.training_page.clear()
+        self.training_page.set_x_extent(0)
         self.status.set_iteration(0)
         self.status.set_accuracy(None)
         self.run_controls.show_idle()
@@ -582,27 +412,19 @@ class MainWindow(QMainWindow):
         if self.runner.is_running:
             self._report_error("Cannot save weights", "Stop training before saving the weights.")
             return False
-        session = self.session
-        if session.network is None or session.config is None:
+        if not self.training.can_save:
             self._report_error(
                 "Nothing to save", "There is no network yet: train one or open a weights file."
             )
             return False
         try:
-            save_checkpoint(
-                path,
-                session.network,
-                config=session.config,
-                dataset=session.dataset or core_data.EMBEDDED,
-                iterations_done=session.iterations_done,
-                history=session.history,
-            )
+            self.training.save(path)
         except CheckpointError as exc:
             self._report_error("Cannot save weights", str(exc))
             return False
         self.current_path = str(path)
         self.recent.add(path)
-        self._remember_dir(path)
+        weights_files.remember_dir(path)
         self.statusBar().showMessage(f"Saved weights to {path}", 5000)
         self._update_actions()
         return True
@@ -614,31 +436,21 @@ class MainWindow(QMainWindow):
             return False
         try:
             checkpoint = load_checkpoint(path)
-            session = Session.from_checkpoint(checkpoint)
+            session = self.training.load(checkpoint)
         except (CheckpointError, ValueError, OSError) as exc:
             self._report_error("Cannot open weights", str(exc))
             if isinstance(exc, CheckpointError) and not Path(path).exists():
                 self.recent.remove(path)
             return False
-        self.session = session
         self.settings_panel.set_config(checkpoint.config)
         if checkpoint.dataset:
             self.settings_panel.set_source(checkpoint.dataset)
-        self.loss_plot.set_history(session.history)
-        self.accuracy_plot.set_history(session.history)
-        self.gradient_panel.clear_data()
-        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
-            plot.set_x_extent(session.iterations_done)
-        self._last_test_acc = session.history.test_acc[-1] if session.history.test_acc else None
-        if checkpoint.test_acc is not None:
-            self._last_test_acc = checkpoint.test_acc
-        self._set_params(session.copy_params())
-        self._healthy_params = self._params
+        self.training_page.show_history(session.history, session.iterations_done)
         self.current_path = str(path)
         self.recent.add(path)
-        self._remember_dir(path)
+        weights_files.remember_dir(path)
         self.status.set_iteration(session.iterations_done)
-        self.status.set_accuracy(self._last_test_acc)
+        self.status.set_accuracy(self.training.last_test_acc)
         self.run_controls.show_idle(f"Loaded · {session.iterations_done:,} iterations")
         self.banner.dismiss()
         self.statusBar().showMessage(f"Loaded weights from {path}", 5000)
@@ -661,36 +473,19 @@ class MainWindow(QMainWindow):
 
     # == training ==============================================================================
     def _start_training(self, data: core_data.Dataset, source: str) -> None:
-        config = self.settings_panel.config()
         try:
-            trainer, continued = self.session.make_trainer(config, data, source)
+            continued = self.training.prepare(self.settings_panel.config(), data, source)
         except ValueError as exc:
             self._report_error("Cannot start training", str(exc))
             return
         if not continued:
-            for view in self._views:
-                view.clear_data()
-            self._last_test_acc = None
+            self.training_page.clear()
             self.current_path = None
-            self._set_params(self.session.copy_params())
-        self._healthy_params = self.session.copy_params()
-        self._run_trainer = trainer
-        self._progress = (
-            trainer.iteration,
-            trainer.iteration,
-            trainer.config.iterations,
-            0.0,
-            False,
-        )
-        for view in self._views:
-            view.refresh()
-        for plot in (self.loss_plot, self.accuracy_plot, self.gradient_panel.plot):
-            plot.set_x_extent(trainer.config.iterations)
-            plot.prepare_frame()
+        self.training_page.start_run(self.training.trainer.config.iterations)
         self.banner.dismiss()
         self.render_budget.reset()
         self.render_budget.enabled = True
-        self.runner.start(trainer)
+        self.training.launch()
         self.statusBar().showMessage(
             "Continuing training" if continued else "Training a new network", 3000
         )
@@ -700,79 +495,24 @@ class MainWindow(QMainWindow):
 
     @Slot(object)
     def _on_snapshot(self, snapshot: TrainingSnapshot) -> None:
-        # Loss and gradient series are only queued here and reach the plots' buffers in one
-        # batch just before a plot redraws (_flush_snapshots): 20 small appends a second cost
-        # the training thread more GIL hand-overs than a few large ones.
-        if snapshot.losses or snapshot.grad_iterations:
-            self._queued.append(snapshot)
-            self.loss_plot.dirty = self.gradient_panel.dirty = True
-            if len(self._queued) >= MAX_QUEUED_SNAPSHOTS:
-                self._flush_snapshots()
-        for record in snapshot.epochs:
-            self.accuracy_plot.add(record.iteration, record.train_acc, record.test_acc)
-            self._last_test_acc = record.test_acc
-        if snapshot.params is not None:
-            self._set_params(snapshot.params)
-            # A run's final snapshot is judged in _on_run_finished (it may hold the weights
-            # that diverged).
-            if not snapshot.final and self._is_healthy(snapshot):
-                self._healthy_params = self._params
-        self._progress = (
-            snapshot.iteration,
-            snapshot.start_iteration,
-            snapshot.target_iteration,
-            snapshot.it_per_sec,
-            snapshot.paused,
-        )
+        self.training.take_snapshot(snapshot, self.training_page.add_snapshot(snapshot))
         self._status_dirty = True
         self._schedule()
 
-    def _flush_snapshots(self) -> None:
-        """Append the queued snapshots' losses and gradient magnitudes to the plots."""
-        if not self._queued:
-            return
-        batch, self._queued = self._queued, []
-        self.loss_plot.add(
-            list(chain.from_iterable(s.loss_iterations for s in batch)),
-            list(chain.from_iterable(s.losses for s in batch)),
-        )
-        grad_iterations = list(chain.from_iterable(s.grad_iterations for s in batch))
-        if grad_iterations:
-            keys = batch[-1].grads.keys()
-            grads = {
-                key: list(chain.from_iterable(s.grads.get(key, ()) for s in batch)) for key in keys
-            }
-            self.gradient_panel.add(grad_iterations, grads)
-
-    def _is_healthy(self, snapshot: TrainingSnapshot) -> bool:
-        """Finite weights and a loss below the trainer's divergence threshold."""
-        if not snapshot.losses:
-            return True
-        losses = np.asarray(snapshot.losses)
-        classes = 10 if snapshot.params is None else snapshot.params["b2"].shape[0]
-        limit = DIVERGENCE_FACTOR * math.log(max(classes, 2))
-        return bool(np.all(np.isfinite(losses)) and losses.mean() <= limit)
-
     @Slot(bool)
     def _on_paused_changed(self, paused: bool) -> None:
-        if self._progress is not None:
-            done, start, target, rate, _ = self._progress
-            self._progress = (done, start, target, rate, paused)
+        self.training.set_paused(paused)
         self._status_dirty = True
         self._update_actions()
         self._schedule()
 
     @Slot(str, str)
     def _on_run_finished(self, reason: str, message: str) -> None:
-        trainer, self._run_trainer = self._run_trainer, None
         self.render_budget.enabled = False
-        self._flush_snapshots()
-        if trainer is not None:
-            self.session.finish_run(trainer)
+        self.training_page.flush()
+        self.training.finish(reason)
+        last_acc = self.training.last_test_acc
         if reason == DIVERGED:
-            if self._healthy_params is not None:
-                self.session.restore_params(self._healthy_params)
-            self._set_params(self.session.copy_params())
             self.last_error = message
             self.banner.show_message(
                 f"Training stopped: {message}. The weights were rolled back to the last "
@@ -783,79 +523,56 @@ class MainWindow(QMainWindow):
         elif reason == FAILED:
             self._report_error("Training failed", message)
         else:
-            self._set_params(self.session.copy_params())
             word = "Stopped" if reason == STOPPED else "Finished"
-            acc = (
-                "" if self._last_test_acc is None else f" · test accuracy {self._last_test_acc:.2%}"
-            )
+            acc = "" if last_acc is None else f" · test accuracy {last_acc:.2%}"
             self.statusBar().showMessage(
                 f"{word} at iteration {self.session.iterations_done:,}{acc}", 8000
             )
         done = self.session.iterations_done
         self.status.set_iteration(done)
-        self.status.set_accuracy(self._last_test_acc)
-        self._progress = None
+        self.status.set_accuracy(last_acc)
         label = {DIVERGED: "Diverged", FAILED: "Failed", STOPPED: "Stopped"}.get(reason, "Done")
         self.run_controls.show_idle(f"{label} · {done:,} iterations")
-        if self._stale_views:
+        if self.feeder.stale:
             # The next tick's weightsChanged feeds every view now that no run goes (it is
             # usually due anyway: the final weights were just set).
             self._weights_dirty = True
-        for view in self._views:
-            view.dirty = True
+        self.training_page.mark_dirty()
         self._update_actions()
         self._schedule()
         self.trainingFinished.emit(reason)
 
-    def _set_params(self, params: dict[str, NDArray] | None) -> None:
-        if params is not None:
-            for value in params.values():
-                value.flags.writeable = False
-        self._params = params
+    @Slot()
+    def _on_params_changed(self) -> None:
         self._weights_dirty = True
         self._schedule()
 
     # == data sets =============================================================================
     @Slot(str)
     def _on_dataset_chosen(self, source: str) -> None:
-        self.settings_panel.set_dataset_info(self._source_details(source))
-        self.status.set_dataset(self._source_name(source))
-        if self.loader.dataset_for(source) is not None:
-            self._show_dataset_sizes(source, self.loader.dataset_for(source))
-            self._feed_insight_data(source, self.loader.dataset_for(source))
+        self.settings_panel.set_dataset_info(data_loader.source_details(source))
+        self.status.set_dataset(data_loader.source_name(source))
+        data = self.loader.dataset_for(source)
+        if data is not None:
+            self._show_dataset_sizes(source, data)
+            self.feeder.set_data(source, data)
             return
-        if source not in core_data.SOURCES and not Path(source).is_dir():
-            self.settings_panel.set_dataset_info(f"Folder not found: {source}")
-            return
-        if source in core_data.DOWNLOADABLE and not self._downloaded(source):
-            self.settings_panel.set_dataset_info(
-                f"{self._source_title(source)}. Downloads when you click Train."
-            )
-            if self.loader.is_loading:
-                self.loader.cancel()
-            return
-        self.loader.load(source)
-
-    @staticmethod
-    def _downloaded(source: str) -> bool:
-        try:
-            core_data.find_idx_files(download.dataset_dir(source))
-        except (DataError, ValueError):
-            return False
-        return True
+        note = self.loader.choose(source)
+        if note:
+            self.settings_panel.set_dataset_info(note)
 
     @Slot(str)
     def _on_load_started(self, source: str) -> None:
         if not self.runner.is_running:
             verb = "Downloading" if source in core_data.DOWNLOADABLE else "Loading"
-            self.run_controls.show_busy(f"{verb} {self._source_name(source)}…")
+            self.run_controls.show_busy(f"{verb} {data_loader.source_name(source)}…")
         self._update_actions()
 
     @Slot(str, object)
     def _on_data_loaded(self, source: str, data: core_data.Dataset) -> None:
         if source == self.settings_panel.source:
             self._show_dataset_sizes(source, data)
-            self._feed_insight_data(source, data)
+            self.feeder.set_data(source, data)
         pending, self._pending_train = self._pending_train, False
         if not self.runner.is_running:
             self.run_controls.show_idle()
@@ -876,24 +593,7 @@ class MainWindow(QMainWindow):
 
     def _show_dataset_sizes(self, source: str, data: core_data.Dataset) -> None:
         (x_train, _), (x_test, _) = data
-        self.status.set_dataset(self._source_name(source), len(x_train), len(x_test))
-
-    @staticmethod
-    def _source_title(source: str) -> str:
-        """'Embedded MNIST subset (16,001 train / 3,999 test)'."""
-        text = core_data.describe_source(source)
-        return text[:1].upper() + text[1:]
-
-    @classmethod
-    def _source_details(cls, source: str) -> str:
-        """What the combo's label does not say, on one line: '16,001 train / 3,999 test'."""
-        title = cls._source_title(source)
-        return title.split(" (", 1)[1].rstrip(")") if " (" in title else title
-
-    @classmethod
-    def _source_name(cls, source: str) -> str:
-        """The title without its parenthesis: 'Embedded MNIST subset'."""
-        return cls._source_title(source).split(" (")[0]
+        self.status.set_dataset(data_loader.source_name(source), len(x_train), len(x_test))
 
     def _open_folder_dialog(self) -> None:
         folder = self._ask_folder()
@@ -901,15 +601,11 @@ class MainWindow(QMainWindow):
             self.settings_panel.set_source(folder)
 
     def _ask_folder(self) -> str:
-        return QFileDialog.getExistingDirectory(
-            self, "Open a folder of MNIST-format IDX files", self._last_dir()
-        )
+        return weights_files.ask_data_folder(self)
 
     # == file dialogs ==========================================================================
     def _open_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open weights", self._last_dir(), WEIGHTS_FILTER
-        )
+        path = weights_files.ask_open_path(self)
         if path:
             self.load_weights(path)
 
@@ -920,19 +616,9 @@ class MainWindow(QMainWindow):
             self._save_as_dialog()
 
     def _save_as_dialog(self) -> None:
-        start = self.current_path or str(Path(self._last_dir()) / "weights.npz")
-        path, _ = QFileDialog.getSaveFileName(self, "Save weights as", start, WEIGHTS_FILTER)
+        path = weights_files.ask_save_path(self, self.current_path)
         if path:
-            if not Path(path).suffix:
-                path += ".npz"
             self.save_weights(path)
-
-    def _last_dir(self) -> str:
-        return str(read_value(create_settings(), "files/lastDir", str(Path.home()), str))
-
-    def _remember_dir(self, path: str | Path) -> None:
-        settings = create_settings()
-        settings.setValue("files/lastDir", str(Path(path).resolve().parent))
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -947,9 +633,6 @@ class MainWindow(QMainWindow):
         if not self._timer.isActive():
             self._timer.start()
 
-    def _charge_render(self, cpu_seconds: float) -> None:
-        self.render_budget.spend(cpu_seconds)
-
     @Slot()
     def _tick(self) -> None:
         self._ticks += 1
@@ -957,11 +640,12 @@ class MainWindow(QMainWindow):
             self._ticks % STATUS_EVERY == 0 or not self.runner.is_running or self._is_paused_view()
         ):
             self._status_dirty = False
-            if self._progress is not None:
-                done, start, target, rate, paused = self._progress
+            progress = self.training.progress
+            if progress is not None:
+                done, start, target, rate, paused = progress
                 self.run_controls.show_run_progress(done, start, target, rate, paused=paused)
                 self.status.set_iteration(done, target)
-                self.status.set_accuracy(self._last_test_acc)
+                self.status.set_accuracy(self.training.last_test_acc)
         if self._weights_dirty:
             self._weights_dirty = False
             self.weightsChanged.emit()
@@ -969,98 +653,46 @@ class MainWindow(QMainWindow):
         # only within the render budget while training.
         if not self.render_budget.allow():
             return
-        now = time.perf_counter()
-        training = self.runner.is_running
-        for _ in range(len(self._views)):
-            index = self._next_view
-            view = self._views[index]
-            self._next_view = (index + 1) % len(self._views)
-            if not view.dirty or not view.isVisible():
-                continue
-            if training and now - self._last_refresh[index] < REFRESH_INTERVALS[index]:
-                continue
-            self._last_refresh[index] = now
-            started = time.thread_time()
-            self._flush_snapshots()
-            view.refresh()
-            self.render_budget.spend(time.thread_time() - started)
+        if self.training_page.repaint_next(self.runner.is_running):
             return
         if not self.runner.is_running and not self._status_dirty:
             self._timer.stop()
 
     def _is_paused_view(self) -> bool:
-        return self._progress is not None and self._progress[4]
+        progress = self.training.progress
+        return progress is not None and progress[4]
 
     def refresh_now(self) -> None:
         """Repaint everything pending at once (tests, screenshots)."""
-        self._flush_snapshots()
-        for view in self._views:
-            if view.dirty:
-                view.refresh()
+        self.training_page.refresh_now()
         self._tick()
 
     # == state of the controls =================================================================
     def _update_actions(self) -> None:
-        a = self.ui_actions
         running = self.runner.is_running
         loading = self.loader.is_loading and self._pending_train
-        has_model = self.session.has_model
-        a.train.setEnabled(not running and not loading)
-        a.pause.setEnabled(running)
-        paused = running and self.runner.is_paused
-        a.pause.setText("&Resume" if paused else "&Pause")
-        a.stop.setEnabled(running or self.loader.is_loading)
-        a.reset.setEnabled(
-            not running and not loading and (has_model or len(self.loss_plot.raw) > 0)
+        self.ui_actions.update_state(
+            running=running,
+            paused=running and self.runner.is_paused,
+            loading_to_train=loading,
+            loading=self.loader.is_loading,
+            has_model=self.session.has_model,
+            has_curves=self.training_page.has_curves,
         )
-        a.restore_defaults.setEnabled(not running and not loading)
-        a.open.setEnabled(not running)
-        a.save.setEnabled(not running and has_model)
-        a.save_as.setEnabled(not running and has_model)
         self.settings_panel.set_training(running or loading)
 
     def closeEvent(self, event: QCloseEvent) -> None:
         save_window_settings(self)
         self._pending_train = False
-        self._insight_timer.stop()
+        self.feeder.stop()
         # Ask every worker to stop first, then wait for them: a gradient check, an evaluation,
         # a run and a data set load end together instead of one after another.
-        for view in self._insight_views:
-            task = getattr(view, "_task", None)
-            if task is not None:
-                task.cancel()
+        views = list(self._tab_views.values())
+        for view in views:
+            view.cancel_work()
         self.runner.shutdown()
         self.loader.shutdown()
-        for view in self._insight_views:
-            if hasattr(view, "shutdown"):  # the views with worker threads
-                view.shutdown()
+        for view in views:
+            view.shutdown()
         self._timer.stop()
         super().closeEvent(event)
-
-
-def _scrolling(view: QWidget) -> QScrollArea:
-    """``view`` in a frameless scroll area: a small window scrolls it rather than growing."""
-    scroll = QScrollArea()
-    scroll.setObjectName(f"{view.objectName()}Scroll")
-    scroll.setWidget(_PlainHolder(view))
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    return scroll
-
-
-class _PlainHolder(QWidget):
-    """Holds one view without height-for-width: a resizable QScrollArea would otherwise make a
-    view with word-wrapped labels as tall as its *preferred* height (a needless scroll bar)
-    instead of filling the viewport."""
-
-    def __init__(self, view: QWidget) -> None:
-        super().__init__()
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(view)
-
-    def hasHeightForWidth(self) -> bool:
-        return False
-
-    def heightForWidth(self, width: int) -> int:
-        return -1  # QScrollArea asks its layout, not hasHeightForWidth()

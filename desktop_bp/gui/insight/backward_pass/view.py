@@ -65,6 +65,7 @@ from desktop_bp.gui.insight._paint import (
     symmetric_limit,
     to_qimage,
 )
+from desktop_bp.gui.tab import TabBase
 
 FORWARD_DIR, BACKWARD_DIR = "forward", "backward"
 #: The eight half-steps: (node position 0..3, direction).
@@ -617,7 +618,7 @@ class ComputationalGraph(QWidget):
 
 
 # == the view =================================================================================
-class BackwardInspectorView(QWidget):
+class BackwardInspectorView(QWidget, TabBase):
     """The backward-pass inspector tab.
 
     API: :meth:`set_network` (params copied), :meth:`set_data` (test images for the chooser),
@@ -632,6 +633,11 @@ class BackwardInspectorView(QWidget):
     ``inspectorForwardIn``, ``inspectorForwardOut``, ``inspectorBackwardIn``,
     ``inspectorBackwardOut``.
     """
+
+    tab_title = "Backward pass"
+    tab_tooltip = (
+        "Follow one image forward and backward through the computational graph, node by node"
+    )
 
     stepChanged = Signal(int)
     traceChanged = Signal()

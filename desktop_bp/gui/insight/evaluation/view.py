@@ -524,6 +524,9 @@ class EvaluationView(QWidget):
     ``mistakeGallery``.
     """
 
+    tab_title = "Evaluation"
+    tab_tooltip = "Confusion matrix and the test images the network gets wrong"
+
     imageActivated = Signal(object, int)
     cellSelected = Signal(int, int)
     evaluationFinished = Signal(object)
@@ -762,6 +765,10 @@ class EvaluationView(QWidget):
         index = int(self._shown_indices[position])
         image = np.array(self._result_x[index], dtype=np.float32).ravel()
         self.imageActivated.emit(image, int(self._result.labels[index]))
+
+    def cancel_work(self) -> None:
+        """Ask a running evaluation to stop (the window is closing)."""
+        self._task.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
         self._live_timer.stop()

@@ -312,6 +312,9 @@ class GradientCheckView(QWidget):
     ``gradCheckScatter``.
     """
 
+    tab_title = "Gradient check"
+    tab_tooltip = "Compare backprop's gradients with the numerical gradient, and time both"
+
     checkStarted = Signal()
     checkFinished = Signal(object)
     checkFailed = Signal(str)
@@ -549,6 +552,10 @@ class GradientCheckView(QWidget):
     @Slot()
     def cancel(self) -> None:
         """Stop a running check (the table keeps the parameters already done)."""
+        self._task.cancel()
+
+    def cancel_work(self) -> None:
+        """Ask a running check to stop (the window is closing)."""
         self._task.cancel()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:

@@ -50,6 +50,7 @@ from desktop_bp.gui.insight._paint import (
     signed_rgb,
     to_qimage,
 )
+from desktop_bp.gui.tab import TabBase
 
 PER_UNIT, GLOBAL = "unit", "global"
 #: Pixels between tiles in the mosaic image (before scaling).
@@ -362,7 +363,7 @@ class _ColourKey(QWidget):
         painter.end()
 
 
-class HiddenUnitsView(QWidget):
+class HiddenUnitsView(QWidget, TabBase):
     """The hidden-units tab.
 
     API: :meth:`set_weights` (W1, optionally W2 and b1 for the statistics) or
@@ -371,6 +372,9 @@ class HiddenUnitsView(QWidget):
     (−1 when none). Children: ``hiddenUnitsMosaic``, ``hiddenUnitsDetail``,
     ``hiddenUnitsScaleCombo``, ``hiddenUnitsInfo`` (one-line read-out).
     """
+
+    tab_title = "Hidden units"
+    tab_tooltip = "W1's columns as 28×28 images: what each hidden unit looks for"
 
     unitSelected = Signal(int)
     unitHovered = Signal(int)
