@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
-import traceback
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_bp.core import data as core_data
 from desktop_bp.core import download
 from desktop_bp.core.errors import DataError, DesktopBPError, DownloadCancelled
+from desktop_bp.gui.qthreading import FunctionWorker, TaskFunction, WorkAborted, WorkerThread
 
 Dataset = core_data.Dataset
 
@@ -42,47 +41,23 @@ def is_downloaded(source: str) -> bool:
     return True
 
 
-class _LoadWorker(QObject):
-    progress = Signal(int, int, str)
-    loaded = Signal(object)
-    failed = Signal(str, bool)  # message, cancelled
-    done = Signal()
+def _load_function(source: str) -> TaskFunction:
+    """Load ``source`` in a FunctionWorker: progress at most every 0.1 s (and at the end of
+    each file); a cancel makes the download's progress callback say stop."""
 
-    def __init__(self, source: str) -> None:
-        super().__init__()
-        self.source = source
-        self._cancel = threading.Event()
-        self._last_progress = 0.0
+    def load(report: Callable[..., None], should_stop: Callable[[], bool]) -> Dataset:
+        def progress(done: int, total: int, name: str) -> bool:
+            if should_stop():
+                return False
+            report((int(done), int(total), str(name)), force=bool(total and done >= total))
+            return True
 
-    def cancel(self) -> None:
-        self._cancel.set()
-
-    def _on_progress(self, done: int, total: int, name: str) -> bool:
-        if self._cancel.is_set():
-            return False
-        now = time.perf_counter()
-        if now - self._last_progress >= 0.1 or (total and done >= total):
-            self._last_progress = now
-            self.progress.emit(int(done), int(total), str(name))
-        return True
-
-    @Slot()
-    def run(self) -> None:
         try:
-            result = core_data.load_mnist(source=self.source, progress=self._on_progress)
-        except DownloadCancelled:
-            self.failed.emit("cancelled", True)
-        except (DesktopBPError, OSError, ValueError) as exc:
-            self.failed.emit(str(exc), self._cancel.is_set())
-        except Exception as exc:  # shown to the user, never swallowed
-            self.failed.emit(f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}", False)
-        else:
-            if self._cancel.is_set():
-                self.failed.emit("cancelled", True)
-            else:
-                self.loaded.emit(result)
-        finally:
-            self.done.emit()
+            return core_data.load_mnist(source=source, progress=progress)
+        except DownloadCancelled as exc:
+            raise WorkAborted from exc
+
+    return load
 
 
 class DatasetLoader(QObject):
@@ -99,16 +74,15 @@ class DatasetLoader(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._thread: QThread | None = None
-        self._worker: _LoadWorker | None = None
+        self._job: WorkerThread | None = None
         self._outcome: tuple[str, object] | None = None
         self._source: str | None = None
-        self._retired: tuple[object, ...] = ()
+        self._discard_outcome = False
         self.current: tuple[str, Dataset] | None = None
 
     @property
     def is_loading(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     @property
     def loading_source(self) -> str | None:
@@ -133,67 +107,68 @@ class DatasetLoader(QObject):
 
     def load(self, source: str) -> None:
         """Start loading ``source`` (cancelling a different load that is still going)."""
-        if self._thread is not None:
+        if self._job is not None:
             if self._source == source:
                 return
             self.cancel()
             self.shutdown(timeout_ms=5000)
-        thread = QThread()
-        thread.setObjectName("dataThread")
-        worker = _LoadWorker(source)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        worker.done.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.progress.connect(self._on_progress)
-        worker.loaded.connect(self._on_loaded)
-        worker.failed.connect(self._on_failed)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker, self._outcome = thread, worker, None
-        self._source = source
+        # Loading is I/O and large numpy calls: no GIL yields, the usual switch interval.
+        worker = FunctionWorker(
+            _load_function(source),
+            min_interval=0.1,
+            yield_gil=False,
+            expected_errors=(DesktopBPError, OSError, ValueError),
+        )
+        worker.yielded.connect(self._on_progress)
+        worker.returned.connect(self._on_loaded)
+        worker.aborted.connect(self._on_aborted)
+        worker.errored.connect(self._on_errored)
+        job = WorkerThread(worker, name="dataThread", switch_interval=False, parent=self)
+        job.ended.connect(self._on_ended)
+        self._job, self._outcome, self._source = job, None, source
         self.loadStarted.emit(source)
-        thread.start()
+        job.start()
 
     def cancel(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        if self._job is not None:
+            self._job.quit()
 
     def shutdown(self, timeout_ms: int = 5000) -> bool:
-        """Cancel and wait for the loading thread to end (window closing)."""
-        thread = self._thread
-        if thread is None:
+        """Cancel and wait for the loading thread to end (window closing); what it loaded or
+        failed is dropped (nobody waits for it any more)."""
+        job = self._job
+        if job is None:
             return True
-        self.cancel()
-        finished = thread.wait(timeout_ms)
-        if finished:
-            self._outcome = None  # nobody waits for it any more
-            self._on_thread_finished()
+        self._discard_outcome = True
+        finished = job.shutdown(timeout_ms)
+        self._discard_outcome = False
         return finished
 
-    @Slot(int, int, str)
-    def _on_progress(self, done: int, total: int, name: str) -> None:
-        self.progress.emit(done, total, name)
+    @Slot(object)
+    def _on_progress(self, value: tuple[int, int, str]) -> None:
+        self.progress.emit(*value)
 
     @Slot(object)
     def _on_loaded(self, result: object) -> None:
         self._outcome = ("loaded", result)
 
-    @Slot(str, bool)
-    def _on_failed(self, message: str, cancelled: bool) -> None:
-        self._outcome = ("failed", (message, cancelled))
+    @Slot()
+    def _on_aborted(self) -> None:
+        self._outcome = ("failed", ("cancelled", True))
+
+    @Slot(str)
+    def _on_errored(self, message: str) -> None:
+        self._outcome = ("failed", (message, False))
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        thread, source = self._thread, self._source
-        if thread is None or source is None:
+    def _on_ended(self) -> None:
+        job, source = self._job, self._source
+        if job is None or source is None:
             return
-        thread.wait()  # finished is emitted just before the thread really ends
-        # Python owns both objects: keep them until the next load replaces them, so they are
-        # deleted here in the GUI thread, long after their thread has ended (never racing a
-        # deleteLater in the dying thread).
-        self._retired = (thread, self._worker)
-        self._thread = self._worker = self._source = None
+        job.deleteLater()
+        self._job = self._source = None
         outcome, self._outcome = self._outcome, None
-        if outcome is None:
+        if outcome is None or self._discard_outcome:
             return
         kind, payload = outcome
         if kind == "loaded":

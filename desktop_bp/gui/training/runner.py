@@ -1,17 +1,16 @@
-"""Owns the QThread and the :class:`TrainingWorker` of the current run (GUI-thread object).
+"""Owns the :class:`TrainingWorker` of the current run and its thread (a GUI-thread object).
 
-Wiring: ``thread.started → worker.run``, ``worker.finished → thread.quit`` (direct: quit() is
-thread-safe). Both objects are owned by Python and released in the GUI thread once the thread
-has ended. ``runFinished`` is emitted in the GUI thread after the thread has really stopped,
-so a slot connected to it may start the next run at once.
+The thread is the thread helper's (``gui/qthreading.py``): ``runFinished`` is emitted in the
+GUI thread after the thread has really stopped, so a slot connected to it may start the next
+run at once.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from desktop_bp.core.trainer import Trainer
-from desktop_bp.gui import gil
+from desktop_bp.gui.qthreading import WorkerThread
 from desktop_bp.gui.training.worker import FAILED, STOPPED, TrainingWorker
 
 
@@ -30,44 +29,39 @@ class TrainingRunner(QObject):
     def __init__(self, parent: QObject | None = None, *, emit_interval: float = 0.05) -> None:
         super().__init__(parent)
         self._emit_interval = emit_interval
-        self._thread: QThread | None = None
+        self._job: WorkerThread | None = None
         self._worker: TrainingWorker | None = None
         self._reason = FAILED
         self._message = ""
-        self._holds_gil_setting = False
-        self._retired: tuple[object, ...] = ()
 
     @property
     def is_running(self) -> bool:
-        return self._thread is not None
+        return self._job is not None
 
     @property
     def is_paused(self) -> bool:
         return self._worker is not None and self._worker.is_paused
 
+    @property
+    def _thread(self) -> QThread | None:
+        """The run's QThread (None between runs)."""
+        return None if self._job is None else self._job.qthread
+
     def start(self, trainer: Trainer) -> None:
-        if self._thread is not None:
+        if self._job is not None:
             raise RuntimeError("a training run is already going; stop it first")
-        thread = QThread()
-        thread.setObjectName("trainingThread")
         worker = TrainingWorker(trainer, emit_interval=self._emit_interval)
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # quit() is thread-safe; a direct call lets the thread end even while the GUI thread
-        # is blocked in wait() (shutdown on close).
-        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
-        worker.finished.connect(self._on_worker_finished)
         # Signal to signal: re-emitted in the GUI thread without a Python hop.
-        worker.snapshotReady.connect(self.snapshotReceived)
+        worker.yielded.connect(self.snapshotReceived)
         worker.paused.connect(self._on_paused)
         worker.resumed.connect(self._on_resumed)
-        thread.finished.connect(self._on_thread_finished)
-        self._thread, self._worker = thread, worker
+        worker.returned.connect(self._on_returned)
+        worker.errored.connect(self._on_errored)
+        job = WorkerThread(worker, name="trainingThread", parent=self)
+        job.ended.connect(self._on_ended)
+        self._job, self._worker = job, worker
         self._reason, self._message = FAILED, "the training thread ended without a result"
-        if not self._holds_gil_setting:
-            gil.acquire()  # a short switch interval while the run goes (see gui/gil.py)
-            self._holds_gil_setting = True
-        thread.start()
+        job.start()
 
     # Direct calls into the worker's thread-safe flags (never queued).
     def pause(self) -> None:
@@ -80,7 +74,7 @@ class TrainingRunner(QObject):
 
     def stop(self) -> None:
         if self._worker is not None:
-            self._worker.stop()
+            self._worker.quit()
 
     def set_learning_rate(self, value: float) -> None:
         if self._worker is not None:
@@ -91,16 +85,11 @@ class TrainingRunner(QObject):
 
         Returns False if the thread did not end in time (it is then left to finish on its own).
         """
-        thread, worker = self._thread, self._worker
-        if thread is None or worker is None:
+        job = self._job
+        if job is None:
             return True
         self._reason, self._message = STOPPED, ""
-        worker.stop()
-        thread.quit()
-        finished = thread.wait(timeout_ms)
-        if finished:
-            self._on_thread_finished()
-        return finished
+        return job.shutdown(timeout_ms)
 
     # -- slots (GUI thread) -------------------------------------------------------------------
     @Slot()
@@ -111,22 +100,17 @@ class TrainingRunner(QObject):
     def _on_resumed(self) -> None:
         self.pausedChanged.emit(False)
 
-    @Slot(str, str)
-    def _on_worker_finished(self, reason: str, message: str) -> None:
-        self._reason, self._message = reason, message
+    @Slot(object)
+    def _on_returned(self, outcome: tuple[str, str]) -> None:
+        self._reason, self._message = outcome
+
+    @Slot(str)
+    def _on_errored(self, message: str) -> None:
+        self._reason, self._message = FAILED, message
 
     @Slot()
-    def _on_thread_finished(self) -> None:
-        thread, worker = self._thread, self._worker
-        if thread is None:
-            return  # already handled (shutdown() ran first)
-        thread.wait()  # finished is emitted just before the thread really ends
-        # Python owns the thread and the worker: keep them until the next run replaces them,
-        # so they are deleted in the GUI thread after their thread has ended (a deleteLater in
-        # the dying thread would race Python's own deletion).
-        self._retired = (thread, worker)
-        self._thread = self._worker = None
-        if self._holds_gil_setting:
-            gil.release()
-            self._holds_gil_setting = False
+    def _on_ended(self) -> None:
+        job, self._job, self._worker = self._job, None, None
+        if job is not None:
+            job.deleteLater()
         self.runFinished.emit(self._reason, self._message)

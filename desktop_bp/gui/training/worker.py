@@ -1,49 +1,43 @@
-"""The training worker: a QObject living in a QThread, driven by ``Trainer.steps()``.
+"""The training worker: a :class:`~desktop_bp.gui.qthreading.WorkerBase` driven by
+``Trainer.steps()``, run by the thread helper (``gui/qthreading.py``).
 
 Pause, resume, stop and the learning rate are thread-safe flags that the GUI thread sets by
 calling the methods directly (a queued slot would only run after the loop ends); the loop
-checks them after every step. Results leave as :class:`TrainingSnapshot` signals, throttled to
-``emit_interval`` seconds, with a final one always sent before ``finished``.
+checks them after every step. Snapshots leave as ``yielded(TrainingSnapshot)``, throttled to
+``emit_interval`` seconds, with a final one always sent before the outcome: ``returned((reason,
+message))`` for a run that completed, was stopped or diverged, ``errored(message)`` for one
+that failed, then ``finished``.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-import traceback
 from collections import deque
 
 import numpy as np
-from PySide6.QtCore import QObject, Signal, Slot
 
 from desktop_bp.core.errors import TrainingDiverged
 from desktop_bp.core.trainer import GRADIENT_KEYS, EpochRecord, StepRecord, Trainer
+from desktop_bp.gui.qthreading import WorkerBase
 from desktop_bp.gui.training.snapshot import TrainingSnapshot
 
 #: Reasons a run ends, as carried by ``finished`` and ``MainWindow.trainingFinished``.
 COMPLETED, STOPPED, DIVERGED, FAILED = "completed", "stopped", "diverged", "failed"
 
 
-class TrainingWorker(QObject):
+class TrainingWorker(WorkerBase):
     """Runs one trainer to its end (or until stopped) in whatever thread owns it.
 
-    Signals: ``snapshotReady(TrainingSnapshot)``; ``paused()``/``resumed()`` when the loop
-    actually halts or continues; ``finished(reason, message)`` once, last of all.
+    Signals (see WorkerBase): ``yielded(TrainingSnapshot)``; ``paused()``/``resumed()`` when
+    the loop actually halts or continues; ``returned((reason, message))`` or
+    ``errored(message)``; ``finished()`` once, last of all.
     """
-
-    snapshotReady = Signal(object)
-    paused = Signal()
-    resumed = Signal()
-    finished = Signal(str, str)
 
     def __init__(self, trainer: Trainer, *, emit_interval: float = 0.05) -> None:
         super().__init__()
         self._trainer = trainer
         self._emit_interval = emit_interval
-        self._stop = threading.Event()
-        self._go = threading.Event()
-        self._go.set()
         self._pending_lr: float | None = None
         # Raised by every call from the GUI thread: the loop reads this one attribute per
         # step and looks at the events and the learning rate only when it is set.
@@ -55,26 +49,23 @@ class TrainingWorker(QObject):
 
     # -- called from the GUI thread -----------------------------------------------------------
     def pause(self) -> None:
-        self._go.clear()
+        super().pause()
         self._attention = True
 
     def resume(self) -> None:
-        self._go.set()
+        super().resume()
         self._attention = True
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._go.set()  # wake a paused loop so it can see the stop
+    def quit(self) -> None:
+        super().quit()  # also wakes a paused loop so it can see the stop
         self._attention = True
+
+    stop = quit
 
     def set_learning_rate(self, value: float) -> None:
         """Applied to ``trainer.learning_rate`` before the next step."""
         self._pending_lr = float(value)
         self._attention = True
-
-    @property
-    def is_paused(self) -> bool:
-        return not self._go.is_set()
 
     # -- the loop (worker thread) -------------------------------------------------------------
     def _reset_pending(self) -> None:
@@ -118,7 +109,7 @@ class TrainingWorker(QObject):
     def _wait_while_paused(self, run_started: float) -> float:
         """Block until resumed or stopped; return the new run-clock origin (pause excluded)."""
         self._elapsed += time.perf_counter() - run_started
-        self.snapshotReady.emit(self._snapshot(paused=True))
+        self.yielded.emit(self._snapshot(paused=True))
         self.paused.emit()
         while not self._go.wait(0.05):
             pass
@@ -126,8 +117,8 @@ class TrainingWorker(QObject):
         self.resumed.emit()
         return time.perf_counter()
 
-    @Slot()
-    def run(self) -> None:
+    def work(self) -> tuple[str, str]:
+        """The loop; returns ``(reason, message)`` (raises for a run that failed)."""
         trainer = self._trainer
         reason, message = COMPLETED, ""
         steps = trainer.steps()
@@ -145,13 +136,13 @@ class TrainingWorker(QObject):
                         lr, self._pending_lr = self._pending_lr, None
                         if math.isfinite(lr) and lr > 0:
                             trainer.learning_rate = lr
-                    if self._stop.is_set():
+                    if self.abort_requested:
                         reason = STOPPED
                         break
-                    if not self._go.is_set():
+                    if self.is_paused:
                         run_started = self._wait_while_paused(run_started)
                         last_emit = run_started
-                        if self._stop.is_set():
+                        if self.abort_requested:
                             reason = STOPPED
                             break
                         continue
@@ -159,14 +150,12 @@ class TrainingWorker(QObject):
                 if now - last_emit >= self._emit_interval:
                     self._elapsed += now - run_started
                     run_started = last_emit = now
-                    self.snapshotReady.emit(self._snapshot())
+                    self.yielded.emit(self._snapshot())
         except TrainingDiverged as exc:
             reason, message = DIVERGED, str(exc)
-        except Exception as exc:  # a worker error must reach the user, never vanish
-            reason = FAILED
-            message = f"{type(exc).__name__}: {exc}\n\n{traceback.format_exc()}"
+        # Any other error leaves as ``errored`` (WorkerBase.run), after the final snapshot.
         finally:
             steps.close()
             self._elapsed += time.perf_counter() - run_started
-            self.snapshotReady.emit(self._snapshot(final=True))
-            self.finished.emit(reason, message)
+            self.yielded.emit(self._snapshot(final=True))
+        return reason, message

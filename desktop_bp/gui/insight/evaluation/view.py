@@ -51,7 +51,7 @@ from desktop_bp.gui.insight._paint import (
     image_shape,
     to_qimage,
 )
-from desktop_bp.gui.insight._tasks import BackgroundTask
+from desktop_bp.gui.qthreading import BackgroundTask
 
 #: Most images the gallery draws at once (the rest are counted in its title).
 GALLERY_LIMIT = 300

@@ -53,7 +53,7 @@ from desktop_bp.gui.insight._paint import (
     format_power,
     format_seconds,
 )
-from desktop_bp.gui.insight._tasks import BackgroundTask
+from desktop_bp.gui.qthreading import BackgroundTask
 
 #: Returns the network to check now — (params, activation) — or None when there is none.
 ParamsProvider = Callable[[], tuple[Mapping[str, NDArray], str] | None]
