@@ -27,14 +27,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 import numpy as np
 
 from desktop_bp import __version__
 from desktop_bp.core.errors import DesktopBPError, DownloadError, TrainingDiverged
+from desktop_bp.terminal import PROG, DownloadProgress, ProgressBar, is_terminal
 
-PROG = "desktop-bp"
 # Listed here, not imported: the parser is built for every command, --help and --version
 # included, and those should not pay for importing the trainer (a test keeps the two equal).
 PRESET_NAMES = ("default", "book")
@@ -46,8 +46,6 @@ EXIT_INTERRUPTED = 130
 # Mirrors checkpoint.MAX_LAYER_SIZE (imported lazily there): a bigger network could be trained
 # but its weights file would be refused on loading.
 MAX_HIDDEN = 100_000
-# Redraw the progress bar at most this often: terminal writes are not free at ~10,000 it/s.
-PROGRESS_INTERVAL = 0.1
 
 
 # -- argument parsing -------------------------------------------------------------------------
@@ -363,110 +361,6 @@ def _emit_json(payload: dict[str, Any]) -> None:
     print(json.dumps(payload, allow_nan=False), flush=True)
 
 
-# -- progress ---------------------------------------------------------------------------------
-
-
-def _format_duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--:--"
-    seconds = round(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
-
-
-class ProgressBar:
-    """A one-line progress bar on a terminal, redrawn at most every ``PROGRESS_INTERVAL`` s.
-
-    Disabled (every call a no-op) unless ``stream`` is a terminal: logs and pipes get the
-    per-epoch lines on stdout instead.
-    """
-
-    WIDTH = 24
-
-    def __init__(self, total: int, *, stream: TextIO | None = None, enabled: bool = True) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.total = max(int(total), 1)
-        self.enabled = enabled and _isatty(self.stream)
-        self.started = time.perf_counter()
-        self._last_draw = -math.inf
-        self._drawn = 0  # characters currently on the line
-
-    def update(self, done: int, suffix: str = "") -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if now - self._last_draw < PROGRESS_INTERVAL and done < self.total:
-            return
-        self._last_draw = now
-        elapsed = max(now - self.started, 1e-9)
-        rate = done / elapsed
-        eta = (self.total - done) / rate if rate > 0 else math.inf
-        filled = int(self.WIDTH * min(done / self.total, 1.0))
-        bar = "#" * filled + "." * (self.WIDTH - filled)
-        text = (
-            f"[{bar}] {done:,}/{self.total:,} {100 * done / self.total:3.0f}%  "
-            f"{rate:,.0f} it/s  ETA {_format_duration(eta)}"
-        )
-        if suffix:
-            text += f"  {suffix}"
-        self._write(text)
-
-    def clear(self) -> None:
-        """Erase the bar, so that a normal line can be printed on the terminal."""
-        if self.enabled and self._drawn:
-            self.stream.write("\r" + " " * self._drawn + "\r")
-            self.stream.flush()
-            self._drawn = 0
-
-    def _write(self, text: str) -> None:
-        padding = " " * max(self._drawn - len(text), 0)  # wipe the tail of a longer old line
-        self.stream.write("\r" + text + padding)
-        self.stream.flush()
-        self._drawn = len(text)
-
-
-def _isatty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
-class _DownloadProgress:
-    """The download callback: a byte counter per file on a terminal, else one line per file."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream if stream is not None else sys.stderr
-        self.tty = _isatty(self.stream)
-        self.current = ""
-        self._last_draw = -math.inf
-        self._drawn = 0
-
-    def __call__(self, done: int, total: int, name: str) -> bool:
-        if name != self.current:
-            self.finish()
-            self.current = name
-            if not self.tty:
-                print(f"{PROG}: downloading {name}", file=self.stream, flush=True)
-        if self.tty:
-            now = time.perf_counter()
-            if now - self._last_draw >= PROGRESS_INTERVAL or (total and done >= total):
-                self._last_draw = now
-                size = f"{done / 1e6:.1f}/{total / 1e6:.1f} MB" if total else f"{done / 1e6:.1f} MB"
-                text = f"downloading {name}: {size}"
-                self.stream.write("\r" + text + " " * max(self._drawn - len(text), 0))
-                self.stream.flush()
-                self._drawn = len(text)
-        return True
-
-    def finish(self) -> None:
-        if self.tty and self._drawn:
-            self.stream.write("\r" + " " * self._drawn + "\r")
-            self.stream.flush()
-            self._drawn = 0
-
-
 # -- data -------------------------------------------------------------------------------------
 
 
@@ -480,7 +374,7 @@ def _source_id(source: str) -> str:
 def _load_data(source: str, dtype: type = np.float32) -> Any:
     from desktop_bp.core.data import SOURCES, load_mnist
 
-    progress = _DownloadProgress()
+    progress = DownloadProgress()
     try:
         path_or_name = source if source in SOURCES else Path(source).expanduser()
         return load_mnist(
@@ -670,7 +564,7 @@ def cmd_gradcheck(args: argparse.Namespace) -> int:
     count = min(args.samples, x_train.shape[0])
     x, t = x_train[:count], t_train[:count]  # the book checks on x_train[:3]
     shape = f"{network.input_size}-{network.hidden_size}-{network.output_size}"
-    if _isatty(sys.stderr):
+    if is_terminal(sys.stderr):
         total = sum(p.size for p in network.params.values())
         print(f"computing the numerical gradient of {total:,} parameters...", file=sys.stderr)
     result = check_gradient(network, x, t)
@@ -776,7 +670,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_download(args: argparse.Namespace) -> int:
     from desktop_bp.core import download
 
-    progress = _DownloadProgress()
+    progress = DownloadProgress()
     try:
         folder = download.download_dataset(args.name, progress=progress)
     finally:
