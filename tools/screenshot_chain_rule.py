@@ -29,8 +29,8 @@ def main(argv: list[str]) -> int:
     from desktop_bp.core.data import load_mnist
     from desktop_bp.core.network import TwoLayerNet
     from desktop_bp.gui import theme
-    from desktop_bp.gui.insight.chain_rule_sandbox import ChainRuleSandbox
-    from desktop_bp.gui.insight.primitive_panel import PrimitiveLayerPanel
+    from desktop_bp.gui.insight.chain_rule.layer_panel import PrimitiveLayerPanel
+    from desktop_bp.gui.insight.chain_rule.sandbox import ChainRuleSandbox
 
     output = Path(argv[0]) if argv else REPO_ROOT / "docs" / "screenshots"
     output.mkdir(parents=True, exist_ok=True)

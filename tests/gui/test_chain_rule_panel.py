@@ -14,8 +14,8 @@ from PySide6.QtWidgets import QComboBox, QLabel, QSpinBox, QTableWidget, QVBoxLa
 
 from desktop_bp.core.data import load_mnist
 from desktop_bp.core.network import TwoLayerNet
-from desktop_bp.gui.insight.chain_rule_graph import ChainRuleGraph
-from desktop_bp.gui.insight.primitive_panel import TABLE_COLUMNS, PrimitiveLayerPanel
+from desktop_bp.gui.insight.chain_rule.graph import ChainRuleGraph
+from desktop_bp.gui.insight.chain_rule.layer_panel import TABLE_COLUMNS, PrimitiveLayerPanel
 
 TOL = 1e-12
 

@@ -10,11 +10,11 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLabel, QWidget
 
-from desktop_bp.gui.insight.chain_rule_graph import (
+from desktop_bp.gui.insight.chain_rule.graph import (
     ChainRuleGraph,
     backward_visible,
 )
-from desktop_bp.gui.insight.chain_rule_sandbox import ChainRuleSandbox
+from desktop_bp.gui.insight.chain_rule.sandbox import ChainRuleSandbox
 
 
 @pytest.fixture

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop_bp.core.primitive_graphs import Shopping, buy_apple, buy_apple_orange
 from desktop_bp.gui.insight._paint import BACKWARD, FORWARD, font
-from desktop_bp.gui.insight.chain_rule_graph import (
+from desktop_bp.gui.insight.chain_rule.graph import (
     ChainRuleGraph,
     GraphEdge,
     GraphNode,

@@ -7,7 +7,7 @@ right to left: its incoming arrows get their gradients, and a callout under the 
 chain rule at that node — upstream gradient x local derivative = downstream gradient.
 
 The widget knows nothing about layers or apples: it draws a :class:`GraphPicture` (pure data,
-built by ``primitive_panel.py`` and ``chain_rule_sandbox.py``). Left/Right step, as in the
+built by ``layer_panel.py`` and ``sandbox.py``). Left/Right step, as in the
 Backward pass tab; clicking an operation jumps to its step.
 """
 

@@ -56,7 +56,7 @@ from desktop_bp.core.primitive_trace import (
 )
 from desktop_bp.gui import theme
 from desktop_bp.gui.insight._paint import BACKWARD, FORWARD, font
-from desktop_bp.gui.insight.chain_rule_graph import (
+from desktop_bp.gui.insight.chain_rule.graph import (
     ChainRuleGraph,
     GraphEdge,
     GraphNode,
