@@ -6,7 +6,7 @@ when the window closes it asks every tab to stop its background work (``cancel_w
 tabs first, so their threads end together) and then waits for it (``shutdown``). Whether it
 is on screen a tab learns from Qt (``showEvent``/``hideEvent``); the window feeds a tab that
 is out of sight during a run only when it is shown again, or when the run ends
-(``window/tab_feeder.py``). :class:`TabBase` gives the parts a tab does not need for free.
+(``window/tab_host.py``). :class:`TabBase` gives the parts a tab does not need for free.
 
 Adding a tab: a room under ``gui/`` (usually ``gui/insight/<tab>/``) with a view that
 implements :class:`Tab`, and one :class:`TabSpec` line in ``window/main_window.py``'s ``TABS``.

@@ -4,10 +4,10 @@ training run and data set load that go at a time.
 Data flow: the training worker emits snapshots (≤ 20/s) → ``_on_snapshot`` hands them to the
 Training tab (``training/page.py``), which queues them for its plots → a ~30 Hz timer repaints
 at most one plot per tick. Nothing here blocks the GUI thread for long: data sets load in their
-own thread, training runs in another.
+own thread, training runs in another (both through ``gui/qthreading.py``).
 
 The other tabs are the lines of ``TABS``; each implements :class:`~desktop_bp.gui.tab.Tab` and
-is fed by a :class:`~desktop_bp.gui.window.tab_feeder.TabFeeder`: copies of the weights on
+is fed by a :class:`~desktop_bp.gui.window.tab_host.TabFeeder`: copies of the weights on
 ``weightsChanged`` (the pad every time, the others at most every ``INSIGHT_INTERVAL_MS`` while
 training, at once otherwise) and the chosen data set's test split; a tab out of sight during a
 run is fed when it is shown.
