@@ -106,12 +106,13 @@ class TabFeeder(QObject):
         self._feed(self.throttled)
 
     def _feed(self, tabs: list[FedTab]) -> None:
-        if not tabs:
-            return
-        params, activation = self._weights()
+        weights = None  # fetched once, and only if a tab is fed now (a run: usually none)
         for tab in tabs:
             if not self._is_fed_now(tab.widget):
                 continue
+            if weights is None:
+                weights = self._weights()
+            params, activation = weights
             try:
                 tab.feed(params, activation)
             except tab.errors as exc:  # e.g. a network that is not 784 → 10
