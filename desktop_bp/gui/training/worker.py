@@ -22,7 +22,8 @@ from desktop_bp.core.trainer import GRADIENT_KEYS, EpochRecord, StepRecord, Trai
 from desktop_bp.gui.qthreading import WorkerBase
 from desktop_bp.gui.training.snapshot import TrainingSnapshot
 
-#: Reasons a run ends, as carried by ``finished`` and ``MainWindow.trainingFinished``.
+#: Reasons a run ends, as carried by ``TrainingRunner.runFinished`` and
+#: ``MainWindow.trainingFinished``.
 COMPLETED, STOPPED, DIVERGED, FAILED = "completed", "stopped", "diverged", "failed"
 
 
@@ -59,8 +60,6 @@ class TrainingWorker(WorkerBase):
     def quit(self) -> None:
         super().quit()  # also wakes a paused loop so it can see the stop
         self._attention = True
-
-    stop = quit
 
     def set_learning_rate(self, value: float) -> None:
         """Applied to ``trainer.learning_rate`` before the next step."""

@@ -42,7 +42,7 @@ class TabFeeder(QObject):
 
     def __init__(
         self,
-        parent: QObject,
+        parent: QObject | None,
         *,
         weights: Callable[[], tuple[dict[str, NDArray] | None, str]],
         is_running: Callable[[], bool],
