@@ -92,7 +92,8 @@ def export_plot(plot, path: str | os.PathLike[str], *, width: int = PNG_WIDTH) -
             if exporter.export(str(temporary)) is False:
                 raise ExportError(f"cannot write {path}: the image could not be saved")
         else:
-            exporters.SVGExporter(item).export(str(temporary))
+            with _closed_paths_tolerated():
+                exporters.SVGExporter(item).export(str(temporary))
         if not temporary.is_file() or temporary.stat().st_size == 0:
             raise ExportError(f"cannot write {path}: nothing was written")
         os.replace(temporary, path)
@@ -106,6 +107,47 @@ def export_plot(plot, path: str | os.PathLike[str], *, width: int = PNG_WIDTH) -
         with contextlib.suppress(OSError):
             temporary.unlink()
     return path
+
+
+@contextlib.contextmanager
+def _closed_paths_tolerated():
+    """Let pyqtgraph's SVGExporter read Qt's closed paths.
+
+    Qt >= 6.10 ends closed sub-paths with " Z" (the ViewBox background is one); pyqtgraph
+    0.13-0.14 expects only "x,y" tokens in a path and fails on it (pyqtgraph issue #3485).
+    While exporting, each path's Z tokens are taken out before pyqtgraph maps the coordinates
+    and put back after the same points.
+    """
+    import sys
+
+    module = sys.modules["pyqtgraph.exporters.SVGExporter"]
+    original = module.correctCoordinates
+
+    def correct(node, defs, item, options):
+        closed = {}
+        for path in node.getElementsByTagName("path"):
+            tokens = path.getAttribute("d").split()
+            if "Z" in tokens or "z" in tokens:
+                points = [t for t in tokens if t not in ("Z", "z")]
+                after = [
+                    sum(1 for t in tokens[:i] if t not in ("Z", "z"))
+                    for i, t in enumerate(tokens)
+                    if t in ("Z", "z")
+                ]
+                closed[path] = after
+                path.setAttribute("d", " ".join(points))
+        original(node, defs, item, options)
+        for path, after in closed.items():
+            tokens = path.getAttribute("d").split()
+            for count in reversed(after):
+                tokens.insert(count, "Z")
+            path.setAttribute("d", " ".join(tokens))
+
+    module.correctCoordinates = correct
+    try:
+        yield
+    finally:
+        module.correctCoordinates = original
 
 
 def export_plot_dialog(parent: QWidget | None, plot, name: str = "plot") -> Path | None:
