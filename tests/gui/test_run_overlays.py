@@ -75,6 +75,10 @@ def test_ticked_runs_are_drawn_in_their_colours_below_the_live_curve(plots, over
         "lr 0.05 · dW1",
         "lr 0.05 · dW2",
     ]
+    x_end, low, high = overlays.bounds("accuracy")
+    assert x_end == 400 and high <= 100.0
+    assert low == pytest.approx(100 * min(slow.test_acc.min(), fast.test_acc.min()))
+    assert overlays.bounds("loss")[0] == 400
     assert overlays.colours() == {fast.run_id: "#e8e36a", slow.run_id: "#c9ced8"}
 
 

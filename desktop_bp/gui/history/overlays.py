@@ -203,6 +203,22 @@ class RunOverlays(QObject):
         """The overlay items now on the ``kind`` plot (for tests and exports)."""
         return [i for r in self._shown for i in self._cache[r.run_id].items.get(kind, [])]
 
+    def bounds(self, plot_kind: str) -> tuple[float, float, float] | None:
+        """(last iteration, lowest, highest finite value) the shown runs draw on a plot, or
+        None: for widening a live plot's frame so overlaid runs are not cut off (the live
+        plots frame their own data only)."""
+        xs, ys = [], []
+        for record in self._shown:
+            for item in self._cache[record.run_id].items.get(plot_kind, []):
+                x, y = item.getOriginalDataset()
+                if x is not None and x.shape[0]:
+                    xs.append(float(x[-1]))
+                    ys.append(y[np.isfinite(y)])
+        values = np.concatenate(ys) if ys else np.zeros(0)
+        if not values.size:
+            return None
+        return max(xs), float(values.min()), float(values.max())
+
     # -- hover --------------------------------------------------------------------------------
     def nearest_run_value(
         self, plot_kind: str, x: float, key: str | None = None
