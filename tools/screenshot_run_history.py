@@ -70,7 +70,7 @@ def main(argv: list[str]) -> int:
         _, low, _ = overlays.bounds("accuracy")
         accuracy.following = False
         accuracy.getPlotItem().vb.setYRange(min(low, 70.0) // 10 * 10, 100.0, padding=0.02)
-        panel.select_run(panel.runs()[1].run_id)
+        panel.select_runs([panel.runs()[1].run_id])
         hover = overlays.hover_text("loss", 1000)
         loss_card = PlotCard("Loss", loss)
         loss_card.readout.setText(f"it 1,000 · {hover}")

@@ -154,3 +154,21 @@ def test_add_run_saves_and_shows_it_first(panel, store):
 
 def test_default_folder_follows_the_test_data_folder(tmp_path):
     assert default_history_folder() == tmp_path / "data" / "runs"
+
+
+def test_keys_delete_undo_and_rename(panel, qtbot):
+    panel.show()
+    panel.activateWindow()
+    qtbot.waitActive(panel)
+    panel.table.setFocus()
+    qtbot.waitUntil(panel.table.hasFocus)
+    panel.table.selectRow(0)
+    newest = panel.runs()[0].run_id
+    qtbot.keyClick(panel.table, Qt.Key.Key_Delete)
+    assert newest not in [r.run_id for r in panel.runs()]
+    qtbot.keyClick(panel.table, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert panel.runs()[0].run_id == newest
+    assert [r.run_id for r in panel.selected_runs()] == [newest]  # the restored run
+    qtbot.keyClick(panel.table, Qt.Key.Key_F2)
+    qtbot.waitUntil(lambda: panel.table.state() == panel.table.State.EditingState)
+    assert panel.table.currentColumn() == panel.note_column

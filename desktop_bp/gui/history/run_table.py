@@ -37,7 +37,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, Qt, Signal
+from PySide6.QtCore import QItemSelection, QItemSelectionModel, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -312,7 +312,7 @@ class RunHistoryPanel(QWidget):
     def _show_menu(self, pos) -> None:
         row = self.table.rowAt(pos.y())
         if row >= 0 and not self.table.item(row, COL_OVERLAY).isSelected():
-            self.table.selectRow(row)
+            self.select_runs([self._runs[row].run_id])
         self._update_actions()
         menu = QMenu(self)
         overlay = menu.addAction("Overlay on the plots")
@@ -415,12 +415,18 @@ class RunHistoryPanel(QWidget):
         finally:
             self.table.blockSignals(False)
 
-    def select_run(self, run_id: str) -> None:
-        for row, record in enumerate(self._runs):
-            if record.run_id == run_id:
-                self.table.selectRow(row)
-                self.table.setCurrentCell(row, self.note_column)
-                return
+    def select_runs(self, run_ids) -> None:
+        """Select exactly the rows of ``run_ids`` (the first one current)."""
+        ids = set(run_ids)
+        rows = [row for row, r in enumerate(self._runs) if r.run_id in ids]
+        model = self.table.selectionModel()
+        selection = QItemSelection()
+        for row in rows:
+            selection.select(self.table.model().index(row, 0), self.table.model().index(row, 0))
+        flags = QItemSelectionModel.SelectionFlag
+        if rows:
+            model.setCurrentIndex(self.table.model().index(rows[0], 0), flags.NoUpdate)
+        model.select(selection, flags.ClearAndSelect | flags.Rows)
 
     @property
     def note_column(self) -> int:
@@ -522,7 +528,7 @@ class RunHistoryPanel(QWidget):
             self._runs.append(record)
             self._persist(record)
         self._runs.sort(key=_newest_first_key, reverse=True)
-        self._rebuild()
+        self._rebuild(select=[r.run_id for r in restored])
         if not self._unsaved & {r.run_id for r in restored}:
             self.message.dismiss()
         self.runsChanged.emit()
@@ -573,9 +579,10 @@ class RunHistoryPanel(QWidget):
         finally:
             self.table.blockSignals(False)
 
-    def _rebuild(self) -> None:
-        """Refill the table from ``_runs`` (at most DEFAULT_LIMIT-odd rows: cheap)."""
-        selected = {r.run_id for r in self.selected_runs()}
+    def _rebuild(self, select=None) -> None:
+        """Refill the table from ``_runs`` (at most DEFAULT_LIMIT-odd rows: cheap), keeping
+        the selection (or selecting the run ids ``select``)."""
+        selected = set(select) if select is not None else {r.run_id for r in self.selected_runs()}
         keys = differing_settings(self._runs)
         self._keys = keys if keys else list(FALLBACK_KEYS)
         headers = [
@@ -596,8 +603,7 @@ class RunHistoryPanel(QWidget):
                 table.setHorizontalHeaderItem(col, item)
             for row, record in enumerate(self._runs):
                 self._fill_row(row, record)
-                if record.run_id in selected:
-                    table.selectRow(row)
+            self.select_runs(selected)
             header = table.horizontalHeader()
             for col in range(len(headers)):
                 header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
