@@ -20,6 +20,7 @@ import contextlib
 import csv
 import dataclasses
 import datetime as _dt
+import hashlib
 import io
 import json
 import math
@@ -149,6 +150,45 @@ def record_from_history(
         ),
         gradients={k: np.asarray(v, dtype=np.float32) for k, v in (gradients or {}).items()},
     )
+
+
+def record_from_checkpoint(
+    checkpoint: Any, path: str | os.PathLike[str] | None = None
+) -> RunRecord:
+    """The curves a loaded weights file carries (a :class:`~desktop_bp.core.checkpoint.Checkpoint`:
+    ``.history``, ``.config``, ``.dataset``, ``.metadata``) as a run with outcome "loaded".
+
+    The run's time is the file's "created" stamp, its note the file name (when ``path`` is
+    given), its wall time 0 (not recorded in weights files) and it has no gradient curves. The
+    id is derived from the stamp and the curves, so loading the same file twice gives the same
+    id (a :class:`RunStore` then rewrites one file instead of keeping duplicates).
+    """
+    metadata = getattr(checkpoint, "metadata", None) or {}
+    created = metadata.get("created")
+    started: _dt.datetime | None = None
+    if isinstance(created, str):
+        with contextlib.suppress(ValueError):
+            started = _dt.datetime.fromisoformat(created)
+    started = started or _dt.datetime.now(_dt.timezone.utc)
+    record = record_from_history(
+        checkpoint.history,
+        config=checkpoint.config,
+        dataset=checkpoint.dataset,
+        outcome="loaded",
+        wall_seconds=0.0,
+        preset=None,
+        started_at=started,
+    )
+    digest = hashlib.sha1(usedforsecurity=False)
+    digest.update(started.isoformat().encode())
+    digest.update(json.dumps(record.config.to_dict(), sort_keys=True).encode())
+    for name in ("losses", "epoch_iterations", "train_acc", "test_acc"):
+        digest.update(np.ascontiguousarray(getattr(record, name)).tobytes())
+    utc = started.astimezone(_dt.timezone.utc) if started.tzinfo else started
+    record.run_id = utc.strftime("%Y%m%d-%H%M%S-") + digest.hexdigest()[:4]
+    if path is not None:
+        record.note = Path(path).name
+    return record
 
 
 # -- files ------------------------------------------------------------------------------------

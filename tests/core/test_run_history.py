@@ -233,3 +233,34 @@ def test_cli_history_csv_bad_folder_fails_before_training(tmp_path):
     assert result.returncode != 0
     assert "--history-csv" in result.stderr and "does not exist" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_loaded_weights_file_becomes_a_loaded_run(tmp_path):
+    from desktop_bp.core.checkpoint import load_checkpoint, save_checkpoint
+    from desktop_bp.core.network import TwoLayerNet
+
+    net = TwoLayerNet(784, 20, 10, activation="sigmoid", rng=np.random.default_rng(0))
+    history = TrainingHistory(
+        losses=[2.3, 1.0, 0.5], epoch_iterations=[3], train_acc=[0.8], test_acc=[0.75]
+    )
+    weights = tmp_path / "mine.npz"
+    config = TrainConfig(hidden_size=20, activation="sigmoid", learning_rate=0.5)
+    save_checkpoint(
+        weights, net, config=config, dataset="embedded", iterations_done=3, history=history
+    )
+    record = rh.record_from_checkpoint(load_checkpoint(weights), weights)
+    assert record.outcome == "loaded"
+    assert record.note == "mine.npz"
+    assert record.config.learning_rate == 0.5
+    assert record.config.activation == "sigmoid"
+    assert record.dataset == "embedded"
+    np.testing.assert_allclose(record.losses, [2.3, 1.0, 0.5], rtol=1e-6)
+    assert record.loss_iterations.tolist() == [1, 2, 3]
+    assert record.final_test_acc == pytest.approx(0.75)
+    again = rh.record_from_checkpoint(load_checkpoint(weights), weights)
+    assert again.run_id == record.run_id  # the same file: the same run, not a duplicate
+    store = rh.RunStore(tmp_path / "runs")
+    store.save(record)
+    store.save(again)
+    (loaded,), notes = store.load()
+    assert notes == [] and loaded.outcome == "loaded"
