@@ -31,7 +31,7 @@ def main(argv: list[str]) -> int:
     from desktop_bp.core.trainer import TrainConfig
     from desktop_bp.gui import theme
     from desktop_bp.gui.history import RunHistoryPanel, RunOverlays, connect_overlays
-    from desktop_bp.gui.plots import AccuracyPlot, LossPlot, PlotCard
+    from desktop_bp.gui.training.plots import AccuracyPlot, LossPlot, PlotCard
     from desktop_bp.testing.runs import synthetic_run
 
     output = Path(argv[0]) if argv else REPO_ROOT / "docs" / "screenshots"

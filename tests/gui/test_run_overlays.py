@@ -10,10 +10,10 @@ from PySide6.QtCore import Qt
 
 from desktop_bp.core.trainer import TrainConfig
 from desktop_bp.gui import theme
-from desktop_bp.gui.gradient_panel import CURVE_STYLES
 from desktop_bp.gui.history import RunHistoryPanel, RunOverlays, connect_overlays
 from desktop_bp.gui.history.overlays import OVERLAY_COLOURS, OVERLAY_Z
 from desktop_bp.gui.history.run_table import COL_OVERLAY
+from desktop_bp.gui.training.gradient_panel import CURVE_STYLES
 from desktop_bp.testing.runs import synthetic_run
 
 
@@ -159,8 +159,8 @@ def test_table_ticks_drive_the_overlays(qtbot, tmp_path, plots, overlays):
 
 
 def test_on_the_window_plots_the_live_curves_stay_on_top(qtbot):
-    from desktop_bp.gui.gradient_panel import GradientPanel
-    from desktop_bp.gui.plots import AccuracyPlot, LossPlot
+    from desktop_bp.gui.training.gradient_panel import GradientPanel
+    from desktop_bp.gui.training.plots import AccuracyPlot, LossPlot
 
     loss, accuracy, gradients = LossPlot(), AccuracyPlot(), GradientPanel()
     for widget in (loss, accuracy, gradients):

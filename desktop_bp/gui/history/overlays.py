@@ -46,8 +46,8 @@ from PySide6.QtCore import QObject, Qt, Signal
 from desktop_bp.core.run_history import RunRecord, describe, differing_settings
 from desktop_bp.core.trainer import TrainConfig
 from desktop_bp.gui import theme
-from desktop_bp.gui.buffers import ema
-from desktop_bp.gui.plots import LOSS_EMA_ALPHA, SMOOTH_POINTS, LivePlot, faint
+from desktop_bp.gui.training.buffers import ema
+from desktop_bp.gui.training.plots import LOSS_EMA_ALPHA, SMOOTH_POINTS, LivePlot, faint
 
 #: One colour per overlaid run, in the order runs are ticked. Readable on the plot background
 #: and distinct from every live colour (theme.LOSS/TRAIN_ACC/TEST_ACC and the gradient panel's

@@ -63,7 +63,7 @@ from desktop_bp.core.run_history import (
 )
 from desktop_bp.gui.history import export
 from desktop_bp.gui.history.overlays import FALLBACK_KEYS, RunOverlays
-from desktop_bp.gui.message_banner import MessageBanner
+from desktop_bp.gui.window.message_banner import MessageBanner
 
 #: Folder name under the app's data folder.
 RUNS_FOLDER = "runs"
