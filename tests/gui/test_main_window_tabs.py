@@ -21,7 +21,15 @@ from desktop_bp.gui.pad.replay import parse_pendigits, replay_pendigit
 from desktop_bp.gui.window import main_window as main_window_module
 
 SAMPLE = Path(__file__).resolve().parents[1] / "data" / "pendigits_sample.tra"
-TITLES = ["Training", "Draw", "Gradient check", "Backward pass", "Hidden units", "Evaluation"]
+TITLES = [
+    "Training",
+    "Draw",
+    "Gradient check",
+    "Backward pass",
+    "Hidden units",
+    "Evaluation",
+    "Chain rule",
+]
 
 
 def _train(window, qtbot, timeout: int = 60_000) -> None:
@@ -256,3 +264,49 @@ def test_close_during_a_gradient_check_and_a_run_exits_cleanly(tmp_path):
     assert "CLOSED" in result.stdout, result.stdout
     took = float(result.stdout.split("close_took=")[1].split()[0])
     assert took < 3.0, result.stdout
+
+
+def test_backward_pass_opens_the_live_sigmoid_into_primitive_nodes(make_window, qtbot):
+    """Issue 13: with a Sigmoid network trained in the window, the Backward pass tab opens
+    Sigmoid into × −1, exp, + 1, 1/x whose local derivatives chain to y(1 − y)·∂L/∂y of the
+    live network for the sample shown; clicking a layer box opens that layer."""
+    import math
+
+    from desktop_bp.core.network import TwoLayerNet
+
+    window = make_window(iterations=200)
+    combo = window.settings_panel.activation
+    combo.setCurrentIndex(combo.findData("sigmoid"))
+    _train(window, qtbot)
+    window.tabs.setCurrentWidget(window.tabs.widget(TITLES.index("Backward pass")))
+    inspector = window.inspector_view
+    panel = inspector.primitive_panel
+    qtbot.waitUntil(lambda: inspector.trace is not None, timeout=5000)
+    assert [n.kind for n in inspector.trace] == ["affine", "sigmoid", "affine", "softmax_with_loss"]
+    # Click the Sigmoid box of the layer graph: the panel below opens it.
+    inspector._on_node_clicked(1)
+    assert panel.layer == "Sigmoid1"
+    trace = panel.trace
+    assert [s.name for s in trace.steps] == ["× −1", "exp", "+ 1", "1/x"]
+    params = window.current_params()
+    net = TwoLayerNet(784, params["W1"].shape[1], 10, activation="sigmoid", dtype=np.float64)
+    net.set_params(params)
+    x = np.asarray(inspector._sample, dtype=np.float32).astype(np.float64)[None, :]
+    net.gradient(x, np.array([inspector._target]))
+    j = trace.element
+    y, dy = net.layers["Sigmoid1"].out[0, j], net.douts["Sigmoid1"][0, j]
+    chained = trace.steps[-1].upstream * math.prod(s.local for s in trace.steps)
+    # The panel follows the live weights in float64: it agrees with the network's own
+    # backward in float64 to the last digits, with the Backward pass tab's float32 Sigmoid
+    # node (the window trains in float32) to float32 rounding.
+    node = inspector.trace[1]
+    eps32 = float(np.finfo(np.float32).eps)
+    assert abs(chained - node.backward_out[j]) <= 4 * eps32 * abs(node.backward_out[j])
+    assert abs(chained - y * (1 - y) * dy) <= 1e-15
+    for c in trace.comparisons:
+        assert abs(c.difference) <= 1e-12 * max(1.0, abs(c.closed_form)), c
+    # A drawing sent from the pad is followed there too.
+    drawn = np.zeros(784, np.float32)
+    drawn[300:310] = 1.0
+    inspector.set_sample(drawn)
+    assert np.array_equal(panel._sample, drawn)

@@ -39,6 +39,7 @@ from desktop_bp.core.trainer import Trainer
 from desktop_bp.gui import gc_guard
 from desktop_bp.gui.insight import (
     BackwardInspectorView,
+    ChainRuleView,
     EvaluationView,
     GradientCheckView,
     HiddenUnitsView,
@@ -80,6 +81,7 @@ TABS = (
     TabSpec("inspector", BackwardInspectorView),
     TabSpec("hidden", HiddenUnitsView),
     TabSpec("evaluation", EvaluationView),
+    TabSpec("chain_rule", ChainRuleView),
 )
 
 

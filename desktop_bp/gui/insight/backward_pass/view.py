@@ -58,6 +58,7 @@ from desktop_bp.gui.insight.backward_pass.steps import (
     caption,
     display_name,
 )
+from desktop_bp.gui.insight.chain_rule.layer_panel import PrimitiveLayerPanel
 from desktop_bp.gui.tab import TabBase
 
 
@@ -183,9 +184,17 @@ class BackwardInspectorView(QWidget, TabBase):
         inner.addLayout(steps)
         inner.addWidget(self.caption)
         inner.addLayout(panels, 1)
+        # Below the layers, one of them opened into its primitive nodes (+ × exp ÷ …) for the
+        # same sample and target: the chain rule inside a layer, with the live numbers.
+        self.primitive_panel = PrimitiveLayerPanel()
+        primitive_card = QFrame(objectName="card")
+        primitive_layout = QVBoxLayout(primitive_card)
+        primitive_layout.setContentsMargins(6, 6, 6, 6)
+        primitive_layout.addWidget(self.primitive_panel)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(card)
+        layout.addWidget(primitive_card)
 
     # == public API ============================================================================
     def set_network(self, params: Mapping[str, NDArray] | None, activation: str = "relu") -> None:
@@ -194,6 +203,7 @@ class BackwardInspectorView(QWidget, TabBase):
         the view is shown or :attr:`trace` is read."""
         self._params = None if params is None else {k: np.array(v) for k, v in params.items()}
         self._activation = activation
+        self.primitive_panel.set_network(self._params, activation)
         if self.isVisible():
             self._refresh()
         else:
@@ -323,6 +333,7 @@ class BackwardInspectorView(QWidget, TabBase):
             except ValueError as exc:
                 message = f"Cannot trace this sample: {exc}"
         self._message = message
+        self.primitive_panel.set_sample(self._sample, self._target)
         self._update_sample_widgets()
         self._show_step()
         self.traceChanged.emit()
@@ -464,3 +475,5 @@ class BackwardInspectorView(QWidget, TabBase):
     def _on_node_clicked(self, node: int) -> None:
         direction = STEPS[self._step][1]
         self.set_step(STEPS.index((node, direction)))
+        if self._trace is not None:  # and open that layer into its primitive nodes below
+            self.primitive_panel.set_layer(self._trace[node].name)

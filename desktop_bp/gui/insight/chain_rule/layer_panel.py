@@ -294,8 +294,16 @@ class PrimitiveLayerPanel(QWidget):
     # -- public API ----------------------------------------------------------------------------
     def set_network(self, params: Mapping[str, NDArray] | None, activation: str = "relu") -> None:
         """Open layers of this network (copied); None clears. While hidden only the copy is
-        made; the trace is recomputed when shown or when :attr:`trace` is read."""
-        self._params = None if params is None else {k: np.array(v) for k, v in params.items()}
+        made; the trace is recomputed when shown or when :attr:`trace` is read.
+
+        The copy is float64 whatever the network trains in (float32 in the window): the
+        composed graph and the closed form then agree to float64's last digits, so their
+        difference shows the chain rule, not float32 rounding."""
+        self._params = (
+            None
+            if params is None
+            else {k: np.array(v, dtype=np.float64) for k, v in params.items()}
+        )
         self._activation = activation
         self._sync_layer_combo()
         if self.isVisible():
