@@ -203,3 +203,31 @@ def test_draw_widget_is_fed_the_weights(make_window, qtbot):
     params, activation = pad.calls[-1]
     assert activation == "relu"
     assert params["W1"].shape == (784, 50)
+
+
+def test_settings_column_scroll_bar_never_covers_the_fields(make_window, qtbot):
+    """A short window scrolls the settings column; the column widens by the bar's width then,
+    so the fields keep their full width (seen covered on Ubuntu 24.04 at 1280x800)."""
+    from PySide6.QtWidgets import QScrollArea
+
+    from desktop_bp.gui.training.settings_column import COLUMN_WIDTH
+
+    window = make_window(wait_for_data=False)
+    scroll = window.findChild(QScrollArea, "settingsScroll")
+    bar = scroll.verticalScrollBar()
+    content = scroll.widget()
+    need = content.minimumSizeHint().width()
+    assert scroll.content_width() == max(COLUMN_WIDTH, need)
+    qtbot.waitUntil(lambda: not bar.isVisible(), timeout=3000)
+    # Nothing is cut off on the right: the fields get all the width they ask for.
+    qtbot.waitUntil(lambda: scroll.viewport().width() == scroll.content_width(), timeout=3000)
+    assert content.width() == scroll.viewport().width() >= need
+    window.resize(1280, 420)
+    qtbot.waitUntil(bar.isVisible, timeout=3000)
+    qtbot.waitUntil(
+        lambda: scroll.width() == scroll.content_width() + bar.sizeHint().width(), timeout=3000
+    )
+    assert scroll.viewport().width() == scroll.content_width()
+    window.resize(1280, 800)
+    qtbot.waitUntil(lambda: not bar.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: scroll.width() == scroll.content_width(), timeout=3000)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractSpinBox,
     QCheckBox,
@@ -360,9 +360,54 @@ class SettingsPanel(QWidget):
             widget.setEnabled(not training)
 
 
+#: Width of the settings column's content, at least: wider when its fields need more (fonts
+#: differ between desktops); the scroll area grows by the scroll bar's width when the bar is
+#: shown, so the bar never covers the right edge of the fields.
+COLUMN_WIDTH = 290
+
+
+class SettingsScroll(QScrollArea):
+    """The left column: fixed width, scrolling vertically when the window is short.
+
+    Where a style gives the vertical scroll bar room inside the viewport (Ubuntu 24.04's
+    PySide6 did), a fixed width would let the bar cover the fields' right edge; so the width is
+    the content's plus the bar's whenever the bar is shown.
+    """
+
+    def __init__(self, column: QWidget) -> None:
+        super().__init__()
+        self.setObjectName("settingsScroll")
+        self.setWidget(column)
+        self.setWidgetResizable(True)
+        self.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.verticalScrollBar().installEventFilter(self)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.verticalScrollBar() and event.type() in (
+            QEvent.Type.Show,
+            QEvent.Type.Hide,
+        ):
+            # After the layout pass that showed or hid the bar: resizing inside it would
+            # re-enter this filter half-way through setFixedWidth.
+            QTimer.singleShot(0, self._fit)
+        return False
+
+    def content_width(self) -> int:
+        """What the fields need: COLUMN_WIDTH, or more where the fonts make them wider."""
+        return max(COLUMN_WIDTH, self.widget().minimumSizeHint().width())
+
+    def _fit(self) -> None:
+        bar = self.verticalScrollBar()
+        width = self.content_width() + (bar.sizeHint().width() if bar.isVisible() else 0)
+        if self.minimumWidth() != width or self.maximumWidth() != width:
+            self.setFixedWidth(width)
+
+
 def settings_column(*widgets: QWidget) -> QScrollArea:
-    """``widgets`` (the settings panel, the run controls) stacked in the window's left column:
-    a fixed-width scroll area that scrolls vertically when the window is short."""
+    """``widgets`` (the settings panel, the run controls) stacked in the window's left column
+    (:class:`SettingsScroll`)."""
     column = QWidget()
     layout = QVBoxLayout(column)
     layout.setContentsMargins(10, 8, 6, 8)
@@ -370,11 +415,4 @@ def settings_column(*widgets: QWidget) -> QScrollArea:
     for widget in widgets:
         layout.addWidget(widget)
     layout.addStretch(1)
-    scroll = QScrollArea()
-    scroll.setObjectName("settingsScroll")
-    scroll.setWidget(column)
-    scroll.setWidgetResizable(True)
-    scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-    scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    scroll.setFixedWidth(290)
-    return scroll
+    return SettingsScroll(column)
