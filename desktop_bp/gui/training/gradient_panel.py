@@ -106,7 +106,12 @@ class GradientPlot(LivePlot):
 
     def _y_range(self) -> tuple[float, float] | None:
         shown = [self.buffer.y(k) for k, c in self.curves.items() if c.isVisible()]
-        if not shown or not len(self.buffer):
+        if not len(self.buffer):
+            shown = []
+        extra = self._extra_values()
+        if extra.size:
+            shown.append(extra)
+        if not shown:
             return (-5.0, -1.0)  # 1e-5 .. 1e-1: where the chapter's network starts
         return decades(np.concatenate(shown))
 
