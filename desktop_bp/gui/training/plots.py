@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -78,6 +79,14 @@ class ScientificLogAxis(pg.AxisItem):
         return strings
 
 
+def readout_space(label: QLabel) -> QLabel:
+    """``label`` takes the header's free width and never widens the card: a long read-out (the
+    overlaid runs' values) is cut on the left instead of pushing the layout."""
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setMinimumWidth(0)
+    return label
+
+
 class PlotCard(QFrame):
     """A card: title, read-out and optional header widgets above a plot."""
 
@@ -91,8 +100,7 @@ class PlotCard(QFrame):
         self.header = QHBoxLayout()
         self.header.setContentsMargins(10, 6, 10, 0)
         self.header.addWidget(self.title)
-        self.header.addStretch(1)
-        self.header.addWidget(self.readout)
+        self.header.addWidget(readout_space(self.readout), 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 4)
         layout.setSpacing(2)
