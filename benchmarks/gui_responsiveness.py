@@ -11,9 +11,15 @@ data set) in the real MainWindow, offscreen, and measures
   the mean of the headless runs just before and after it: this VM's own speed drifts by
   +-10 % over a minute, which a single headless median would fold into the share.
 
+With ``--overlays N`` the script first trains N runs in the window (learning rates x0.5, x2,
+x0.25, ... of the preset's, not measured) and ticks them in the run history before every
+measured run, so the measured runs train with N earlier runs drawn on the plots beside them.
+The run history lives in a temporary folder (``DESKTOP_BP_DATA_DIR``), as do the settings.
+
 Usage::
 
     python benchmarks/gui_responsiveness.py [--preset default|book] [--iterations N] [--repeat 5]
+        [--overlays 3]
 """
 
 from __future__ import annotations
@@ -43,10 +49,24 @@ def headless_rate(iterations: int, preset_name: str) -> float:
     return iterations / (time.perf_counter() - started)
 
 
-def window_run(iterations: int, preset_name: str) -> dict[str, float]:
+def window_run(
+    iterations: int,
+    preset_name: str,
+    *,
+    lr_factor: float = 1.0,
+    overlay_ids: tuple[str, ...] = (),
+) -> dict[str, float]:
     from PySide6.QtCore import QEventLoop, QTimer
 
     app, window = open_window(iterations, preset_name)
+    if lr_factor != 1.0:
+        lr = window.settings_panel.learning_rate
+        lr.setValue(lr.value() * lr_factor)
+    panel = window.run_history.panel
+    panel.set_ticked(overlay_ids)
+    if len(panel.ticked_runs()) != len(overlay_ids):
+        raise RuntimeError("the runs to overlay are not in the history")
+    window.refresh_now()
     loop = QEventLoop()
 
     gaps: list[float] = []
@@ -80,6 +100,7 @@ def window_run(iterations: int, preset_name: str) -> dict[str, float]:
     QTimer.singleShot(0, window.train)
     loop.exec()
     ticker.stop()
+    run_id = panel.runs()[0].run_id if panel.runs() else ""
     window.close()
     window.deleteLater()
     app.processEvents()
@@ -95,6 +116,7 @@ def window_run(iterations: int, preset_name: str) -> dict[str, float]:
         "p95": gaps_ms[int(0.95 * (len(gaps_ms) - 1))],
         "max": gaps_ms[-1],
         "ticks": len(gaps_ms),
+        "run_id": run_id,
     }
 
 
@@ -111,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="override sys.setswitchinterval while training (default: the window's own)",
     )
+    parser.add_argument(
+        "--overlays",
+        type=int,
+        default=0,
+        help="train this many runs first and overlay them during the measured runs",
+    )
     args = parser.parse_args(argv)
     if args.switch_interval is not None:
         from desktop_bp.gui import gil
@@ -118,15 +146,22 @@ def main(argv: list[str] | None = None) -> int:
         gil.BACKGROUND_SWITCH_INTERVAL = args.switch_interval
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["DESKTOP_BP_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-bench-")
+    os.environ["DESKTOP_BP_DATA_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-bench-data-")
 
     from desktop_bp.core.presets import preset
 
     iterations = args.iterations or preset(args.preset).iterations
     print(f"preset {args.preset!r}, {iterations:,} iterations per run")
+    overlay_ids = []
+    for n in range(args.overlays):
+        factor = 2.0 ** ((n // 2 + 1) * (1 if n % 2 else -1))  # x0.5, x2, x0.25, x4, ...
+        overlay_ids.append(window_run(iterations, args.preset, lr_factor=factor)["run_id"])
+    if overlay_ids:
+        print(f"{len(overlay_ids)} runs overlaid during every measured run")
     results = []
     headless = [headless_rate(iterations, args.preset)]
     for _ in range(args.repeat):
-        results.append(window_run(iterations, args.preset))
+        results.append(window_run(iterations, args.preset, overlay_ids=tuple(overlay_ids)))
         headless.append(headless_rate(iterations, args.preset))
     for i, r in enumerate(results):
         r["share"] = r["rate"] / statistics.mean(headless[i : i + 2])
@@ -135,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"headless Trainer.run(): {statistics.median(headless):,.0f} it/s (runs: {runs})")
     ok = True
     if len(results) > 1:
-        med = {k: statistics.median(r[k] for r in results) for k in results[0]}
+        med = {k: statistics.median(r[k] for r in results) for k in results[0] if k != "run_id"}
         results.append(med)
     for i, r in enumerate(results, 1):
         share = r["share"]

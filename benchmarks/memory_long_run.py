@@ -133,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["DESKTOP_BP_SETTINGS_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-bench-")
+    # The runs it trains go to a temporary run history, not the user's.
+    os.environ["DESKTOP_BP_DATA_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-data-")
     traced = not args.no_tracemalloc
 
     started = time.perf_counter()

@@ -40,6 +40,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     settings_dir = tempfile.mkdtemp(prefix="desktop-bp-settings-")
     os.environ["DESKTOP_BP_SETTINGS_DIR"] = settings_dir
+    # The runs it trains go to a temporary run history, not the user's.
+    os.environ["DESKTOP_BP_DATA_DIR"] = tempfile.mkdtemp(prefix="desktop-bp-data-")
 
     from PySide6.QtCore import QEventLoop, QTimer
     from PySide6.QtWidgets import QApplication

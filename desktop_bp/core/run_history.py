@@ -134,7 +134,7 @@ def record_from_history(
     losses = np.asarray(history.losses, dtype=np.float32)
     return RunRecord(
         run_id=new_run_id(started_at),
-        started_at=started_at.isoformat(timespec="seconds"),
+        started_at=started_at.isoformat(timespec="milliseconds"),
         wall_seconds=float(wall_seconds),
         outcome=outcome,
         config=dataclasses.replace(config),

@@ -45,19 +45,21 @@ def export_curves_csv(
     *,
     path: str | os.PathLike[str] | None = None,
     labels: Sequence[str] | None = None,
+    what: str | None = None,
 ) -> Path | None:
     """Write ``records``' curves as one long CSV table with a run column; ask for the file
-    unless ``path`` is given. Returns the path written, or None (cancelled, or the error
+    unless ``path`` is given (the dialog's title names the runs: ``what``, e.g. "the current
+    run and 2 ticked runs"). Returns the path written, or None (cancelled, or the error
     shown)."""
     records = list(records)
     if not records:
         show_error(parent, "Export curves", "There are no runs to export yet.")
         return None
     if path is None:
+        what = what or f"{len(records)} run{'s' if len(records) != 1 else ''}"
         chosen, _ = QFileDialog.getSaveFileName(
             parent,
-            f"Export curves of {len(records)} run{'s' if len(records) != 1 else ''} — one long "
-            "CSV table with a run column",
+            f"Export curves of {what} — one long CSV table with a run column",
             "runs.csv",
             CSV_FILTER,
         )

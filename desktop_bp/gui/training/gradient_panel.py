@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop_bp.core.trainer import GRADIENT_KEYS
 from desktop_bp.gui import theme
 from desktop_bp.gui.training.buffers import DecimatingBuffer, ema
-from desktop_bp.gui.training.plots import LivePlot, decades
+from desktop_bp.gui.training.plots import LivePlot, decades, readout_space
 
 #: Colour and line style per key: parameters solid, backward signals dashed, update ratios
 #: dotted; first layer in cool colours, second in warm ones.
@@ -106,7 +106,12 @@ class GradientPlot(LivePlot):
 
     def _y_range(self) -> tuple[float, float] | None:
         shown = [self.buffer.y(k) for k, c in self.curves.items() if c.isVisible()]
-        if not shown or not len(self.buffer):
+        if not len(self.buffer):
+            shown = []
+        extra = self._extra_values()
+        if extra.size:
+            shown.append(extra)
+        if not shown:
             return (-5.0, -1.0)  # 1e-5 .. 1e-1: where the chapter's network starts
         return decades(np.concatenate(shown))
 
@@ -185,8 +190,7 @@ class GradientPanel(QFrame):
         header = QHBoxLayout()
         header.setContentsMargins(10, 6, 10, 0)
         header.addWidget(title)
-        header.addStretch(1)
-        header.addWidget(self.readout)
+        header.addWidget(readout_space(self.readout), 1)
 
         side = QVBoxLayout()
         side.setContentsMargins(0, 0, 8, 0)

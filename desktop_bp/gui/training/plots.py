@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QGraphicsItem,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -78,6 +79,14 @@ class ScientificLogAxis(pg.AxisItem):
         return strings
 
 
+def readout_space(label: QLabel) -> QLabel:
+    """``label`` takes the header's free width and never widens the card: a long read-out (the
+    overlaid runs' values) is cut on the left instead of pushing the layout."""
+    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+    label.setMinimumWidth(0)
+    return label
+
+
 class PlotCard(QFrame):
     """A card: title, read-out and optional header widgets above a plot."""
 
@@ -91,8 +100,7 @@ class PlotCard(QFrame):
         self.header = QHBoxLayout()
         self.header.setContentsMargins(10, 6, 10, 0)
         self.header.addWidget(self.title)
-        self.header.addStretch(1)
-        self.header.addWidget(self.readout)
+        self.header.addWidget(readout_space(self.readout), 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(1, 1, 1, 4)
         layout.setSpacing(2)
@@ -116,6 +124,10 @@ class LivePlot(pg.PlotWidget):
 
     Subclasses implement ``_hover_text(x)`` and ``_y_range()``; ``hoverText(str)`` carries
     the read-out.
+
+    Hooks for curves drawn beside the live ones (the run history's overlays):
+    ``extra_bounds()`` returns (last x, lowest y, highest y) they need in the frame, or None;
+    ``extra_hover(x)`` returns text appended to the read-out at iteration ``x``.
     """
 
     hoverText = Signal(str)
@@ -126,6 +138,8 @@ class LivePlot(pg.PlotWidget):
         super().__init__(parent, axisItems={"left": ScientificLogAxis("left")})
         #: Called with the GUI thread's CPU seconds spent in each repaint (the render budget).
         self.cost_sink: Callable[[float], None] | None = None
+        self.extra_bounds: Callable[[], tuple[float, float, float] | None] | None = None
+        self.extra_hover: Callable[[float], str] | None = None
         self.setObjectName(object_name)
         item = self.getPlotItem()
         item.setDownsampling(auto=True, mode="peak")
@@ -165,7 +179,7 @@ class LivePlot(pg.PlotWidget):
     @property
     def is_empty(self) -> bool:
         """No data and no run under way: the hint shows instead of tick values."""
-        return self.x_extent <= 0 and not self._has_data()
+        return self.x_extent <= 0 and not self._has_data() and self._extra() is None
 
     def _has_data(self) -> bool:
         return self._x_data_end() > 0
@@ -230,6 +244,14 @@ class LivePlot(pg.PlotWidget):
     def _x_data_end(self) -> float:
         return 0.0
 
+    def _extra(self) -> tuple[float, float, float] | None:
+        return self.extra_bounds() if self.extra_bounds is not None else None
+
+    def _extra_values(self) -> np.ndarray:
+        """The lowest and highest value the overlaid curves draw (none: empty)."""
+        extra = self._extra()
+        return np.zeros(0) if extra is None else np.array(extra[1:], dtype=np.float64)
+
     def _y_range(self) -> tuple[float, float] | None:
         raise NotImplementedError
 
@@ -238,7 +260,8 @@ class LivePlot(pg.PlotWidget):
         self._sync_empty_state()
         if not self.following:
             return
-        x_end = max(self.x_extent, self._x_data_end(), 1.0)
+        extra = self._extra()
+        x_end = max(self.x_extent, self._x_data_end(), extra[0] if extra else 0.0, 1.0)
         y = self._y_range()
         if y is None:
             y = self.getPlotItem().vb.viewRange()[1]
@@ -258,6 +281,10 @@ class LivePlot(pg.PlotWidget):
             return
         x = view.mapSceneToView(pos).x()
         text, snapped = self._hover_text(x)
+        more = self.extra_hover(x) if self.extra_hover is not None else ""
+        if more:
+            snapped = snapped if text else x
+            text = f"{text} · {more}" if text else more
         if text:
             self._cursor.setPos(snapped)
             self._cursor.show()
@@ -342,6 +369,9 @@ class LossPlot(LivePlot):
     def _y_range(self) -> tuple[float, float] | None:
         # Empty: a fresh network's loss starts near ln(10) = 2.3, so the frame is ready for it.
         y = self.raw.y if len(self.raw) else np.array([0.01, 2.4])
+        extra = self._extra_values()
+        if extra.size:
+            y = np.concatenate([y if len(self.raw) else np.zeros(0), extra])
         if self.log_y:
             return decades(y)
         finite = y[np.isfinite(y)]
@@ -450,9 +480,10 @@ class AccuracyPlot(LivePlot):
     def _y_range(self) -> tuple[float, float] | None:
         # Up to 100 %, from the lowest accuracy rounded down to 10 %: the frame changes only
         # when a new low appears (in practice at the first evaluation).
-        if not self.iterations:
+        extra = self._extra_values()
+        if not self.iterations and not extra.size:
             return (0.0, 100.0)
-        lo = min(min(self.train_acc), min(self.test_acc))
+        lo = min([*self.train_acc, *self.test_acc, *extra.tolist()])
         return (max(0.0, math.floor((lo - 0.5) / 10) * 10), 100.0)
 
     def _hover_text(self, x: float) -> tuple[str, float]:

@@ -7,7 +7,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QTabWidget, QWidget
+from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
+
+from desktop_bp import __version__
 
 
 @dataclass
@@ -23,6 +25,11 @@ class WindowActions:
     quit: QAction
     log_scale: QAction
     about: QAction
+    show_history: QAction
+    export_curves: QAction
+    export_loss: QAction
+    export_accuracy: QAction
+    export_gradients: QAction
 
     def update_state(
         self,
@@ -122,6 +129,33 @@ def create_actions(parent: QWidget) -> WindowActions:
             parent, "&Log-scale loss", ["Ctrl+L"], "Show the loss on a log axis", checkable=True
         ),
         about=_action(parent, "&About Desktop BP", [], "About this application"),
+        show_history=_action(
+            parent,
+            "Run &history",
+            ["Ctrl+H"],
+            "Show or hide the run history below the plots: every run kept, tick runs to "
+            "compare them on the plots",
+            checkable=True,
+        ),
+        export_curves=_action(
+            parent,
+            "&Export curves…",
+            ["Ctrl+E"],
+            "Write the curves of the current run and the ticked runs (none: every listed run) "
+            "as one CSV table with a run column",
+        ),
+        export_loss=_action(
+            parent, "&Loss…", ["Ctrl+Shift+1"], "Export the loss plot as PNG or SVG"
+        ),
+        export_accuracy=_action(
+            parent, "&Accuracy…", ["Ctrl+Shift+2"], "Export the accuracy plot as PNG or SVG"
+        ),
+        export_gradients=_action(
+            parent,
+            "&Gradients…",
+            ["Ctrl+Shift+3"],
+            "Export the gradient magnitudes plot as PNG or SVG",
+        ),
     )
 
 
@@ -140,6 +174,11 @@ def build_menus(window: QMainWindow, a: WindowActions) -> WindowMenus:
     file_menu.addAction(a.save)
     file_menu.addAction(a.save_as)
     file_menu.addSeparator()
+    file_menu.addAction(a.export_curves)
+    plot_menu = file_menu.addMenu("Export &plot")
+    for action in (a.export_loss, a.export_accuracy, a.export_gradients):
+        plot_menu.addAction(action)
+    file_menu.addSeparator()
     file_menu.addAction(a.quit)
     train_menu = window.menuBar().addMenu("&Training")
     for action in (a.train, a.pause, a.stop, a.reset):
@@ -148,6 +187,7 @@ def build_menus(window: QMainWindow, a: WindowActions) -> WindowMenus:
     train_menu.addAction(a.restore_defaults)
     view_menu = window.menuBar().addMenu("&View")
     view_menu.addAction(a.log_scale)
+    view_menu.addAction(a.show_history)
     help_menu = window.menuBar().addMenu("&Help")
     help_menu.addAction(a.about)
     return WindowMenus(recent=recent_menu, view=view_menu)
@@ -169,3 +209,12 @@ def add_tab_shortcuts(window: QWidget, tabs: QTabWidget, view_menu: QMenu) -> li
         tip = tabs.tabToolTip(index)
         tabs.setTabToolTip(index, f"{tip} (Ctrl+{index + 1})" if tip else "")
     return actions
+
+
+def show_about(window: QWidget) -> None:
+    QMessageBox.about(
+        window,
+        "About Desktop BP",
+        f"<b>Desktop BP</b> {__version__}<br>Train the two-layer network of chapter 5 of "
+        "<i>Deep Learning from Scratch</i> and watch backpropagation work.",
+    )

@@ -31,12 +31,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_bp import __version__
 from desktop_bp.core import data as core_data
 from desktop_bp.core.checkpoint import load_checkpoint
 from desktop_bp.core.errors import CheckpointError
 from desktop_bp.core.trainer import Trainer
 from desktop_bp.gui import gc_guard
+from desktop_bp.gui.history.window_link import RunHistoryLink
 from desktop_bp.gui.insight import (
     BackwardInspectorView,
     ChainRuleView,
@@ -58,7 +58,7 @@ from desktop_bp.gui.training.settings_column import SettingsPanel, settings_colu
 from desktop_bp.gui.training.snapshot import TrainingSnapshot
 from desktop_bp.gui.training.worker import DIVERGED, FAILED, STOPPED
 from desktop_bp.gui.window import weights_files
-from desktop_bp.gui.window.actions import add_tab_shortcuts, build_menus, create_actions
+from desktop_bp.gui.window.actions import add_tab_shortcuts, build_menus, create_actions, show_about
 from desktop_bp.gui.window.message_banner import MessageBanner
 from desktop_bp.gui.window.persistence import restore_window_settings, save_window_settings
 from desktop_bp.gui.window.recent_files import RecentFiles
@@ -146,6 +146,7 @@ class MainWindow(QMainWindow):
         self.recent = RecentFiles(menus.recent, self)
         self.status = StatusFields(self.statusBar())
         self._connect()
+        self.run_history = RunHistoryLink(self)  # the history pane, overlays and exports
         self._timer = QTimer(self)
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self._tick)
@@ -301,7 +302,7 @@ class MainWindow(QMainWindow):
         a.save.triggered.connect(self._save)
         a.save_as.triggered.connect(self._save_as_dialog)
         a.quit.triggered.connect(self.close)
-        a.about.triggered.connect(self._about)
+        a.about.triggered.connect(lambda: show_about(self))
         a.log_scale.toggled.connect(self.log_scale_check.setChecked)
         self.log_scale_check.toggled.connect(a.log_scale.setChecked)
         self.recent.openRequested.connect(self.load_weights)
@@ -398,6 +399,7 @@ class MainWindow(QMainWindow):
         if self.runner.is_running:
             return
         self.training.reset()
+        self.run_history.forget_current()
         self.current_path = None
         self.training_page.clear()
         self.training_page.set_x_extent(0)
@@ -448,6 +450,7 @@ class MainWindow(QMainWindow):
         if checkpoint.dataset:
             self.settings_panel.set_source(checkpoint.dataset)
         self.training_page.show_history(session.history, session.iterations_done)
+        self.run_history.add_checkpoint(checkpoint, path)
         self.current_path = str(path)
         self.recent.add(path)
         weights_files.remember_dir(path)
@@ -621,14 +624,6 @@ class MainWindow(QMainWindow):
         path = weights_files.ask_save_path(self, self.current_path)
         if path:
             self.save_weights(path)
-
-    def _about(self) -> None:
-        QMessageBox.about(
-            self,
-            "About Desktop BP",
-            f"<b>Desktop BP</b> {__version__}<br>Train the two-layer network of chapter 5 of "
-            "<i>Deep Learning from Scratch</i> and watch backpropagation work.",
-        )
 
     # == repainting ============================================================================
     def _schedule(self) -> None:
