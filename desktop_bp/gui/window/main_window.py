@@ -11,11 +11,13 @@ is fed by a :class:`~desktop_bp.gui.window.tab_host.TabFeeder`: copies of the we
 ``weightsChanged`` (the pad every time, the others at most every ``INSIGHT_INTERVAL_MS`` while
 training, at once otherwise) and the chosen data set's test split; a tab out of sight during a
 run is fed when it is shown.
+
+What the window does with a run, a weights file and a data set lives beside it, as mixins
+that share its state: ``run_commands.py`` (Train, Pause, Stop, Reset and the run's end),
+``weights_commands.py`` (File ▸ Open/Save) and ``dataset_flow.py`` (a data set loading).
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -31,9 +33,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_bp.core import data as core_data
-from desktop_bp.core.checkpoint import load_checkpoint
-from desktop_bp.core.errors import CheckpointError
 from desktop_bp.core.trainer import Trainer
 from desktop_bp.gui import gc_guard
 from desktop_bp.gui.history.window_link import RunHistoryLink
@@ -47,7 +46,6 @@ from desktop_bp.gui.insight import (
 from desktop_bp.gui.pad.drawing_pad import DrawingPad
 from desktop_bp.gui.tab import TabSpec
 from desktop_bp.gui.theme import apply_theme
-from desktop_bp.gui.training import data_loader
 from desktop_bp.gui.training.controller import TrainingController
 from desktop_bp.gui.training.data_loader import DatasetLoader
 from desktop_bp.gui.training.page import TrainingPage
@@ -55,15 +53,15 @@ from desktop_bp.gui.training.render_budget import RenderBudget
 from desktop_bp.gui.training.run_controls import RunControls
 from desktop_bp.gui.training.session import Session
 from desktop_bp.gui.training.settings_column import SettingsPanel, settings_column
-from desktop_bp.gui.training.snapshot import TrainingSnapshot
-from desktop_bp.gui.training.worker import DIVERGED, FAILED, STOPPED
-from desktop_bp.gui.window import weights_files
 from desktop_bp.gui.window.actions import add_tab_shortcuts, build_menus, create_actions, show_about
+from desktop_bp.gui.window.dataset_flow import DatasetFlow
 from desktop_bp.gui.window.message_banner import MessageBanner
 from desktop_bp.gui.window.persistence import restore_window_settings, save_window_settings
 from desktop_bp.gui.window.recent_files import RecentFiles
+from desktop_bp.gui.window.run_commands import RunCommands
 from desktop_bp.gui.window.status_bar import StatusFields
 from desktop_bp.gui.window.tab_host import TabFeeder, scrolling
+from desktop_bp.gui.window.weights_commands import WeightsFileCommands
 
 #: Repaint timer period: ~30 Hz.
 TICK_MS = 33
@@ -90,7 +88,7 @@ def _tab_view(key: str) -> property:
     return property(lambda self: self._tab_views.get(key))
 
 
-class MainWindow(QMainWindow):
+class MainWindow(RunCommands, WeightsFileCommands, DatasetFlow, QMainWindow):
     """Train the chapter-5 TwoLayerNet and watch it learn.
 
     Signals: ``trainingFinished(reason)`` — "completed", "stopped", "diverged" or "failed",
@@ -350,119 +348,6 @@ class MainWindow(QMainWindow):
         """Activation and sizes of the network ``current_params`` belongs to."""
         return self.training.network_info()
 
-    @Slot()
-    def train(self) -> None:
-        """Start training (after loading the data set if needed)."""
-        if self.runner.is_running:
-            return
-        source = self.settings_panel.source
-        data = self.loader.dataset_for(source)
-        if data is None:
-            self._pending_train = True
-            self.loader.load(source)
-            self._update_actions()
-            return
-        self._start_training(data, source)
-
-    @Slot()
-    def toggle_pause(self) -> None:
-        if not self.runner.is_running:
-            return
-        if self.runner.is_paused:
-            self.runner.resume()
-            self.statusBar().showMessage("Resumed", 2000)
-        else:
-            self.runner.pause()
-            self.statusBar().showMessage("Paused — Space resumes", 4000)
-        self._update_actions()
-
-    def pause(self) -> None:
-        if self.runner.is_running and not self.runner.is_paused:
-            self.toggle_pause()
-
-    def resume(self) -> None:
-        if self.runner.is_running and self.runner.is_paused:
-            self.toggle_pause()
-
-    @Slot()
-    def stop(self) -> None:
-        """Stop training (weights kept) or cancel a data set load/download."""
-        if self.runner.is_running:
-            self.runner.stop()
-        elif self.loader.is_loading:
-            self._pending_train = False
-            self.loader.cancel()
-
-    @Slot()
-    def reset(self) -> None:
-        """Forget the network and its curves."""
-        if self.runner.is_running:
-            return
-        self.training.reset()
-        self.run_history.forget_current()
-        self.current_path = None
-        self.training_page.clear()
-        self.training_page.set_x_extent(0)
-        self.status.set_iteration(0)
-        self.status.set_accuracy(None)
-        self.run_controls.show_idle()
-        self.banner.dismiss()
-        self.statusBar().showMessage("Reset: the next Train starts a new network", 4000)
-        self._update_actions()
-        self._schedule()
-
-    def save_weights(self, path: str | Path) -> bool:
-        """Save the current network with its settings and curves; False (and a message) on error."""
-        if self.runner.is_running:
-            self._report_error("Cannot save weights", "Stop training before saving the weights.")
-            return False
-        if not self.training.can_save:
-            self._report_error(
-                "Nothing to save", "There is no network yet: train one or open a weights file."
-            )
-            return False
-        try:
-            self.training.save(path)
-        except CheckpointError as exc:
-            self._report_error("Cannot save weights", str(exc))
-            return False
-        self.current_path = str(path)
-        self.recent.add(path)
-        weights_files.remember_dir(path)
-        self.statusBar().showMessage(f"Saved weights to {path}", 5000)
-        self._update_actions()
-        return True
-
-    def load_weights(self, path: str | Path) -> bool:
-        """Load a weights file: network, controls and curves. On error nothing changes."""
-        if self.runner.is_running:
-            self._report_error("Cannot open weights", "Stop training before opening weights.")
-            return False
-        try:
-            checkpoint = load_checkpoint(path)
-            session = self.training.load(checkpoint)
-        except (CheckpointError, ValueError, OSError) as exc:
-            self._report_error("Cannot open weights", str(exc))
-            if isinstance(exc, CheckpointError) and not Path(path).exists():
-                self.recent.remove(path)
-            return False
-        self.settings_panel.set_config(checkpoint.config)
-        if checkpoint.dataset:
-            self.settings_panel.set_source(checkpoint.dataset)
-        self.training_page.show_history(session.history, session.iterations_done)
-        self.run_history.add_checkpoint(checkpoint, path)
-        self.current_path = str(path)
-        self.recent.add(path)
-        weights_files.remember_dir(path)
-        self.status.set_iteration(session.iterations_done)
-        self.status.set_accuracy(self.training.last_test_acc)
-        self.run_controls.show_idle(f"Loaded · {session.iterations_done:,} iterations")
-        self.banner.dismiss()
-        self.statusBar().showMessage(f"Loaded weights from {path}", 5000)
-        self._update_actions()
-        self._schedule()
-        return True
-
     # == errors ================================================================================
     def _report_error(self, title: str, text: str) -> None:
         self.last_error = text
@@ -475,155 +360,6 @@ class MainWindow(QMainWindow):
         if "\n\n" in text:
             box.setDetailedText(text)
         box.exec()
-
-    # == training ==============================================================================
-    def _start_training(self, data: core_data.Dataset, source: str) -> None:
-        try:
-            continued = self.training.prepare(self.settings_panel.config(), data, source)
-        except ValueError as exc:
-            self._report_error("Cannot start training", str(exc))
-            return
-        if not continued:
-            self.training_page.clear()
-            self.current_path = None
-        self.training_page.start_run(self.training.trainer.config.iterations)
-        self.banner.dismiss()
-        self.render_budget.reset()
-        self.render_budget.enabled = True
-        self.training.launch()
-        self.statusBar().showMessage(
-            "Continuing training" if continued else "Training a new network", 3000
-        )
-        self._update_actions()
-        self._schedule()
-        self.trainingStarted.emit()
-
-    @Slot(object)
-    def _on_snapshot(self, snapshot: TrainingSnapshot) -> None:
-        self.training.take_snapshot(snapshot, self.training_page.add_snapshot(snapshot))
-        self._status_dirty = True
-        self._schedule()
-
-    @Slot(bool)
-    def _on_paused_changed(self, paused: bool) -> None:
-        self.training.set_paused(paused)
-        self._status_dirty = True
-        self._update_actions()
-        self._schedule()
-
-    @Slot(str, str)
-    def _on_run_finished(self, reason: str, message: str) -> None:
-        self.render_budget.enabled = False
-        self.training_page.flush()
-        self.training.finish(reason)
-        last_acc = self.training.last_test_acc
-        if reason == DIVERGED:
-            self.last_error = message
-            self.banner.show_message(
-                f"Training stopped: {message}. The weights were rolled back to the last "
-                "healthy snapshot; lower the learning rate and train again, or Reset.",
-                "error",
-            )
-            self.statusBar().showMessage("Training diverged: weights rolled back", 10000)
-        elif reason == FAILED:
-            self._report_error("Training failed", message)
-        else:
-            word = "Stopped" if reason == STOPPED else "Finished"
-            acc = "" if last_acc is None else f" · test accuracy {last_acc:.2%}"
-            self.statusBar().showMessage(
-                f"{word} at iteration {self.session.iterations_done:,}{acc}", 8000
-            )
-        done = self.session.iterations_done
-        self.status.set_iteration(done)
-        self.status.set_accuracy(last_acc)
-        label = {DIVERGED: "Diverged", FAILED: "Failed", STOPPED: "Stopped"}.get(reason, "Done")
-        self.run_controls.show_idle(f"{label} · {done:,} iterations")
-        if self.feeder.stale:
-            # The next tick's weightsChanged feeds every view now that no run goes (it is
-            # usually due anyway: the final weights were just set).
-            self._weights_dirty = True
-        self.training_page.mark_dirty()
-        self._update_actions()
-        self._schedule()
-        self.trainingFinished.emit(reason)
-
-    @Slot()
-    def _on_params_changed(self) -> None:
-        self._weights_dirty = True
-        self._schedule()
-
-    # == data sets =============================================================================
-    @Slot(str)
-    def _on_dataset_chosen(self, source: str) -> None:
-        self.settings_panel.set_dataset_info(data_loader.source_details(source))
-        self.status.set_dataset(data_loader.source_name(source))
-        data = self.loader.dataset_for(source)
-        if data is not None:
-            self._show_dataset_sizes(source, data)
-            self.feeder.set_data(source, data)
-            return
-        note = self.loader.choose(source)
-        if note:
-            self.settings_panel.set_dataset_info(note)
-
-    @Slot(str)
-    def _on_load_started(self, source: str) -> None:
-        if not self.runner.is_running:
-            verb = "Downloading" if source in core_data.DOWNLOADABLE else "Loading"
-            self.run_controls.show_busy(f"{verb} {data_loader.source_name(source)}…")
-        self._update_actions()
-
-    @Slot(str, object)
-    def _on_data_loaded(self, source: str, data: core_data.Dataset) -> None:
-        if source == self.settings_panel.source:
-            self._show_dataset_sizes(source, data)
-            self.feeder.set_data(source, data)
-        pending, self._pending_train = self._pending_train, False
-        if not self.runner.is_running:
-            self.run_controls.show_idle()
-        self._update_actions()
-        if pending and source == self.settings_panel.source and not self.runner.is_running:
-            self._start_training(data, source)
-
-    @Slot(str, str, bool)
-    def _on_data_failed(self, source: str, message: str, cancelled: bool) -> None:
-        self._pending_train = False
-        if not self.runner.is_running:
-            self.run_controls.show_idle("Cancelled" if cancelled else "Data set not loaded")
-        self._update_actions()
-        if cancelled:
-            self.statusBar().showMessage("Loading cancelled", 5000)
-        else:
-            self._report_error("Cannot load the data set", message)
-
-    def _show_dataset_sizes(self, source: str, data: core_data.Dataset) -> None:
-        (x_train, _), (x_test, _) = data
-        self.status.set_dataset(data_loader.source_name(source), len(x_train), len(x_test))
-
-    def _open_folder_dialog(self) -> None:
-        folder = self._ask_folder()
-        if folder:
-            self.settings_panel.set_source(folder)
-
-    def _ask_folder(self) -> str:
-        return weights_files.ask_data_folder(self)
-
-    # == file dialogs ==========================================================================
-    def _open_dialog(self) -> None:
-        path = weights_files.ask_open_path(self)
-        if path:
-            self.load_weights(path)
-
-    def _save(self) -> None:
-        if self.current_path:
-            self.save_weights(self.current_path)
-        else:
-            self._save_as_dialog()
-
-    def _save_as_dialog(self) -> None:
-        path = weights_files.ask_save_path(self, self.current_path)
-        if path:
-            self.save_weights(path)
 
     # == repainting ============================================================================
     def _schedule(self) -> None:
