@@ -193,3 +193,24 @@ def test_view_menu_hides_the_history(window):
     assert not window.run_history.panel.isVisible()
     action.trigger()
     assert window.run_history.panel.isVisible()
+
+
+def test_panes_and_the_history_toggle_are_remembered(make_window, qtbot):
+    window = make_window(wait_for_data=False)
+    page = window.training_page
+    sizes = page.sizes()
+    page.setSizes([sizes[0] + 60, sizes[1], max(sizes[2] - 60, 80)])
+    wanted = page.sizes()
+    window.close()
+    again = make_window(wait_for_data=False)
+    # The history pane keeps its height; the plots share the rest as before (the page's total
+    # height may differ by a few pixels while the new window lays out).
+    restored = again.training_page.sizes()
+    assert restored[2] == wanted[2]
+    assert restored[0] / restored[1] == pytest.approx(wanted[0] / wanted[1], rel=0.02)
+    again.ui_actions.show_history.trigger()
+    assert not again.run_history.panel.isVisible()
+    again.close()
+    third = make_window(wait_for_data=False)
+    assert not third.ui_actions.show_history.isChecked()
+    assert not third.run_history.panel.isVisible()

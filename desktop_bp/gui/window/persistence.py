@@ -1,5 +1,6 @@
 """What the main window remembers between sessions (QSettings): geometry, hyperparameters,
-data set and the loss plot's log scale."""
+data set, the loss plot's log scale, and the Training tab's panes (their heights, and whether
+the run history is shown)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,12 @@ def restore_window_settings(window: MainWindow) -> None:
         window.settings_panel.set_source(source)
         window.settings_panel.blockSignals(False)
     window.log_scale_check.setChecked(read_value(settings, "plots/logScale", False, bool))
+    panes = settings.value("training/panes")
+    if isinstance(panes, QByteArray) and not panes.isEmpty():
+        window.training_page.restoreState(panes)
+    window.ui_actions.show_history.setChecked(
+        read_value(settings, "training/showHistory", True, bool)
+    )
 
 
 def save_window_settings(window: MainWindow) -> None:
@@ -69,4 +76,6 @@ def save_window_settings(window: MainWindow) -> None:
         settings.setValue(f"config/{key}", getattr(config, key))
     settings.setValue("data/source", window.settings_panel.source)
     settings.setValue("plots/logScale", window.log_scale_check.isChecked())
+    settings.setValue("training/panes", window.training_page.saveState())
+    settings.setValue("training/showHistory", window.ui_actions.show_history.isChecked())
     settings.sync()
