@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QWidget
+from PySide6.QtWidgets import QApplication, QCheckBox, QWidget
 
 from desktop_bp.gui.pad.replay import parse_pendigits, replay_pendigit
 from desktop_bp.gui.window import main_window as main_window_module
@@ -310,3 +310,23 @@ def test_backward_pass_opens_the_live_sigmoid_into_primitive_nodes(make_window, 
     drawn[300:310] = 1.0
     inspector.set_sample(drawn)
     assert np.array_equal(panel._sample, drawn)
+
+
+def test_a_tab_shown_by_its_shortcut_takes_the_arrow_keys(make_window, qtbot):
+    """Ctrl+7 then → steps the Chain rule sandbox; Ctrl+4 then → the Backward pass graph."""
+    window = make_window(iterations=50)
+    _train(window, qtbot)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=3000)
+    sandbox_graph = window.findChild(QWidget, "sandboxGraph")
+    qtbot.keyClick(window, Qt.Key.Key_7, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(sandbox_graph.hasFocus, timeout=3000)
+    before = sandbox_graph.step
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    assert sandbox_graph.step == before + 1
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    inspector = window.inspector_view
+    qtbot.waitUntil(inspector.hasFocus, timeout=3000)
+    step = inspector.step
+    qtbot.keyClick(QApplication.focusWidget(), Qt.Key.Key_Right)
+    assert inspector.step == step + 1

@@ -285,9 +285,16 @@ class MainWindow(RunCommands, WeightsFileCommands, DatasetFlow, QMainWindow):
     @Slot(int)
     def _on_tab_changed(self, index: int) -> None:
         # Hidden plots are not redrawn (see _tick); catch up when they are shown again.
-        if self.tabs.widget(index) is self.training_page:
+        page = self.tabs.widget(index)
+        if page is self.training_page:
             self._schedule()
         self.feeder.tab_changed()
+        # Keys (Left/Right stepping) go to the tab just shown, also when Ctrl+N showed it.
+        for view in self._tab_views.values():
+            if (page is view or page.isAncestorOf(view)) and (
+                view.focusProxy() is not None or view.focusPolicy() != Qt.FocusPolicy.NoFocus
+            ):
+                view.setFocus(Qt.FocusReason.TabFocusReason)
 
     def _connect(self) -> None:
         a = self.ui_actions

@@ -44,6 +44,8 @@ class ChainRuleView(QWidget, TabBase):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addWidget(card)
+        # Left/Right step the graph as soon as the tab is shown (the window focuses the view).
+        self.setFocusProxy(self.sandbox.graph)
 
     def set_network(self, params, activation: str = "relu") -> None:
         """The shopping graphs do not depend on the network."""
