@@ -47,6 +47,7 @@ from desktop_bp.gui.insight._paint import (
     font,
     format_number,
 )
+from desktop_bp.gui.insight._stepping import arrow_step, step_buttons
 from desktop_bp.gui.insight.backward_pass.graph import ComputationalGraph
 from desktop_bp.gui.insight.backward_pass.panels import PanelContent, VectorPanel
 from desktop_bp.gui.insight.backward_pass.steps import (
@@ -127,10 +128,9 @@ class BackwardInspectorView(QWidget, TabBase):
             "would push the network towards it."
         )
         self.target_combo.activated.connect(self._on_target_chosen)
-        self.prev_button = QPushButton("◀  Prev", objectName="inspectorPrevButton")
-        self.prev_button.clicked.connect(self.step_prev)
-        self.next_button = QPushButton("Next  ▶", objectName="inspectorNextButton")
-        self.next_button.clicked.connect(self.step_next)
+        self.prev_button, self.next_button = step_buttons(
+            "inspector", self.step_prev, self.step_next
+        )
         self.step_label = QLabel("", objectName="inspectorStepLabel")
         self.step_label.setMinimumWidth(260)
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -310,11 +310,7 @@ class BackwardInspectorView(QWidget, TabBase):
             self._refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Right:
-            self.step_next()
-        elif event.key() == Qt.Key.Key_Left:
-            self.step_prev()
-        else:
+        if not arrow_step(event, self.step_prev, self.step_next):
             super().keyPressEvent(event)
 
     # == internals =============================================================================

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from desktop_bp.gui import theme
 from desktop_bp.gui.insight._paint import BACKWARD, FORWARD, font
+from desktop_bp.gui.insight._stepping import arrow_step
 
 
 @dataclass(frozen=True)
@@ -157,11 +158,7 @@ class ChainRuleGraph(QWidget):
             self.set_step(self._step - 1)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() == Qt.Key.Key_Right:
-            self.step_next()
-        elif event.key() == Qt.Key.Key_Left:
-            self.step_prev()
-        else:
+        if not arrow_step(event, self.step_prev, self.step_next):
             super().keyPressEvent(event)
 
     # -- geometry ------------------------------------------------------------------------------

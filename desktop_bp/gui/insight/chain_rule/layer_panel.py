@@ -38,7 +38,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QPushButton,
     QSizePolicy,
     QSpinBox,
     QTableWidget,
@@ -56,6 +55,7 @@ from desktop_bp.core.primitive_trace import (
 )
 from desktop_bp.gui import theme
 from desktop_bp.gui.insight._paint import BACKWARD, FORWARD, font
+from desktop_bp.gui.insight._stepping import arrow_step, step_buttons
 from desktop_bp.gui.insight.chain_rule.graph import (
     ChainRuleGraph,
     GraphEdge,
@@ -244,10 +244,9 @@ class PrimitiveLayerPanel(QWidget):
         self.graph = ChainRuleGraph(object_name="primitiveGraph")
         self.graph.setMinimumHeight(270)
         self.graph.stepChanged.connect(self._on_step_changed)
-        self.prev_button = QPushButton("◀  Prev", objectName="primitivePrevButton")
-        self.prev_button.clicked.connect(self.graph.step_prev)
-        self.next_button = QPushButton("Next  ▶", objectName="primitiveNextButton")
-        self.next_button.clicked.connect(self.graph.step_next)
+        self.prev_button, self.next_button = step_buttons(
+            "primitive", self.graph.step_prev, self.graph.step_next
+        )
         self.step_label = QLabel("", objectName="primitiveStepLabel")
         self.step_label.setMinimumWidth(280)
         self.step_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -364,9 +363,7 @@ class PrimitiveLayerPanel(QWidget):
             self._refresh()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Left, Qt.Key.Key_Right):
-            self.graph.keyPressEvent(event)
-        else:
+        if not arrow_step(event, self.graph.step_prev, self.graph.step_next):
             super().keyPressEvent(event)
 
     # -- internals -----------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 
 from desktop_bp.core.primitive_graphs import Shopping, buy_apple, buy_apple_orange
 from desktop_bp.gui.insight._paint import BACKWARD, FORWARD, font
+from desktop_bp.gui.insight._stepping import step_buttons
 from desktop_bp.gui.insight.chain_rule.graph import (
     ChainRuleGraph,
     GraphEdge,
@@ -211,10 +212,9 @@ class ChainRuleSandbox(QWidget):
 
         self.graph = ChainRuleGraph(object_name="sandboxGraph")
         self.graph.setMinimumHeight(300)
-        self.prev_button = QPushButton("◀  Prev", objectName="sandboxPrevButton")
-        self.prev_button.clicked.connect(self.graph.step_prev)
-        self.next_button = QPushButton("Next  ▶", objectName="sandboxNextButton")
-        self.next_button.clicked.connect(self.graph.step_next)
+        self.prev_button, self.next_button = step_buttons(
+            "sandbox", self.graph.step_prev, self.graph.step_next
+        )
         self.graph.stepChanged.connect(self._update_buttons)
         self.result = QLabel("", objectName="sandboxResult")
         self.result.setWordWrap(True)
