@@ -264,3 +264,18 @@ def test_a_loaded_weights_file_becomes_a_loaded_run(tmp_path):
     store.save(again)
     (loaded,), notes = store.load()
     assert notes == [] and loaded.outcome == "loaded"
+
+
+def test_pruning_sees_files_changed_since_they_were_read(tmp_path):
+    """The store remembers what each file read as; a file rewritten since (here pinned by
+    another store on the same folder) is read again before pruning decides."""
+    store = rh.RunStore(tmp_path, limit=2)
+    oldest = _record(minutes=0)
+    store.save(oldest)
+    store.save(_record(minutes=1))
+    rh.RunStore(tmp_path).update(replace(oldest, pinned=True))
+    store.save(_record(minutes=2))
+    store.save(_record(minutes=3))
+    records, _ = store.load()
+    assert oldest.run_id in {r.run_id for r in records}
+    assert len(records) == 3
